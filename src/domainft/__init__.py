@@ -1,0 +1,79 @@
+"""domainft: adapt an open LLM to one domain and prove that it got better.
+
+Heavy libraries (torch, transformers, peft) are imported only when a component is first used,
+so ``import domainft`` stays cheap.
+
+Example:
+    >>> import domainft
+    >>> domainft.__version__ >= "0.1"
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # data
+    "DatasetBuilder": "domainft.data.builder",
+    "DataConfig": "domainft.data.config",
+    "CleaningReport": "domainft.data.cleaning",
+    "register_format": "domainft.data.formats",
+    "register_template": "domainft.data.templates",
+    "PromptTemplate": "domainft.data.templates",
+    # models
+    "QuantizedLoader": "domainft.models.loading",
+    "ModelConfig": "domainft.models.loading",
+    "LoraAdapterFactory": "domainft.models.adapters",
+    "AdapterConfig": "domainft.models.adapters",
+    "register_target_preset": "domainft.models.adapters",
+    "build_tiny_model": "domainft.models.tiny",
+    "TinyModelConfig": "domainft.models.tiny",
+    # training
+    "DomainTrainer": "domainft.training.trainer",
+    "TrainingConfig": "domainft.training.config",
+    # evaluation
+    "Evaluator": "domainft.evaluation.evaluator",
+    "EvaluationConfig": "domainft.evaluation.config",
+    "DecodingConfig": "domainft.evaluation.config",
+    "EvaluationReport": "domainft.evaluation.report",
+    "register_metric": "domainft.evaluation.metrics",
+    # recipes
+    "Recipe": "domainft.recipe",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'domainft' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from domainft.data.builder import DatasetBuilder
+    from domainft.data.cleaning import CleaningReport
+    from domainft.data.config import DataConfig
+    from domainft.data.formats import register_format
+    from domainft.data.templates import PromptTemplate, register_template
+    from domainft.evaluation.config import DecodingConfig, EvaluationConfig
+    from domainft.evaluation.evaluator import Evaluator
+    from domainft.evaluation.metrics import register_metric
+    from domainft.evaluation.report import EvaluationReport
+    from domainft.models.adapters import AdapterConfig, LoraAdapterFactory, register_target_preset
+    from domainft.models.loading import ModelConfig, QuantizedLoader
+    from domainft.models.tiny import TinyModelConfig, build_tiny_model
+    from domainft.recipe import Recipe
+    from domainft.training.config import TrainingConfig
+    from domainft.training.trainer import DomainTrainer
