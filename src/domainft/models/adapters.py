@@ -1,0 +1,222 @@
+"""LoraAdapterFactory: attach peft LoRA adapters with target presets resolved per architecture.
+
+Example:
+    >>> from domainft import LoraAdapterFactory
+    >>> factory = LoraAdapterFactory(r=8, alpha=16, dropout=0.05, target_modules="attention")
+    >>> factory.resolve_targets("llama")
+    ['q_proj', 'k_proj', 'v_proj', 'o_proj']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from domainft.configuration import ConfigBase, config_field
+from domainft.errors import ConfigError, ModelError
+from domainft.registry import Registry
+
+#: model_type -> {preset name -> module names}. "all-linear" is peft's own and needs no entry.
+TARGET_PRESETS: Registry[dict[str, list[str]]] = Registry("target-module architecture")
+
+_LLAMA_LIKE = {
+    "attention": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "mlp": ["gate_proj", "up_proj", "down_proj"],
+}
+for _name in ("llama", "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "olmo2"):
+    TARGET_PRESETS.register(_name, _LLAMA_LIKE)
+TARGET_PRESETS.register("falcon", {"attention": ["query_key_value", "dense"], "mlp": ["dense_h_to_4h", "dense_4h_to_h"]})
+TARGET_PRESETS.register(
+    "gpt_neox", {"attention": ["query_key_value", "dense"], "mlp": ["dense_h_to_4h", "dense_4h_to_h"]}
+)
+TARGET_PRESETS.register("gpt2", {"attention": ["c_attn", "attn.c_proj"], "mlp": ["c_fc", "mlp.c_proj"]})
+TARGET_PRESETS.register("phi", {"attention": ["q_proj", "k_proj", "v_proj", "dense"], "mlp": ["fc1", "fc2"]})
+TARGET_PRESETS.register("phi3", {"attention": ["qkv_proj", "o_proj"], "mlp": ["gate_up_proj", "down_proj"]})
+
+PRESET_NAMES = ("attention", "mlp", "attention+mlp", "all-linear")
+
+
+def register_target_preset(model_type: str, presets: dict[str, list[str]], *, overwrite: bool = False) -> None:
+    """Teach the factory the module names of another architecture.
+
+    Example:
+        >>> register_target_preset("my_arch", {"attention": ["wq", "wk", "wv", "wo"], "mlp": ["w1", "w2"]})
+    """
+    missing = {"attention", "mlp"} - set(presets)
+    if missing:
+        raise ConfigError(f"register_target_preset({model_type!r}): missing presets {sorted(missing)}")
+    TARGET_PRESETS.register(model_type, presets, overwrite=overwrite)
+
+
+@dataclass
+class AdapterConfig(ConfigBase):
+    """LoRA settings; turned into a peft ``LoraConfig`` by :class:`LoraAdapterFactory`."""
+
+    r: int = config_field(16, help="LoRA rank.")
+    alpha: float = config_field(32, help="LoRA scaling numerator (scale = alpha / r, or alpha / sqrt(r) with rsLoRA).")
+    dropout: float = config_field(0.05, help="Dropout on the LoRA input.")
+    target_modules: str | list[str] = config_field(
+        "attention",
+        help="Preset (attention, mlp, attention+mlp, all-linear) or a list of module names and presets.",
+    )
+    bias: Literal["none", "all", "lora_only"] = config_field("none", help="Which biases to train.")
+    use_dora: bool = config_field(False, help="Weight-decomposed LoRA (DoRA).")
+    use_rslora: bool = config_field(False, help="Rank-stabilised scaling alpha / sqrt(r).")
+    init_lora_weights: bool | str = config_field(True, help="peft init: true, gaussian, pissa, olora, ...")
+    modules_to_save: list[str] | None = config_field(None, help="Modules trained fully and saved (e.g. lm_head).")
+    layers_to_transform: list[int] | None = config_field(None, help="Only adapt these block indices.")
+    gradient_checkpointing: bool = config_field(False, help="Enable gradient checkpointing in k-bit preparation.")
+    extra: dict[str, Any] = config_field({}, help="Other peft LoraConfig arguments, passed through.")
+
+    def __post_init__(self) -> None:
+        if self.r <= 0:
+            raise ConfigError(f"AdapterConfig.r must be a positive integer, got {self.r}")
+        if self.alpha <= 0:
+            raise ConfigError(f"AdapterConfig.alpha must be positive, got {self.alpha}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"AdapterConfig.dropout must be in [0, 1), got {self.dropout}")
+        if isinstance(self.target_modules, str) and self.target_modules not in PRESET_NAMES:
+            raise ConfigError(
+                f"AdapterConfig.target_modules={self.target_modules!r} is not a preset; use one of "
+                f"{', '.join(PRESET_NAMES)} or a list of module names"
+            )
+
+
+@dataclass
+class AdapterSummary:
+    """Trainable parameter count of an adapted model."""
+
+    trainable: int
+    total: int
+    target_modules: list[str]
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.trainable / self.total if self.total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trainable": self.trainable,
+            "total": self.total,
+            "percent": self.percent,
+            "target_modules": self.target_modules,
+        }
+
+    def __str__(self) -> str:
+        return f"trainable params: {self.trainable:,} / {self.total:,} ({self.percent:.4f}%)"
+
+
+def _linear_module_names(model: Any) -> list[str]:
+    import torch
+
+    names = set()
+    for name, module in model.named_modules():
+        kind = type(module).__name__
+        if isinstance(module, torch.nn.Linear) or kind in ("Linear4bit", "Linear8bitLt", "Conv1D"):
+            names.add(name.rsplit(".", 1)[-1])
+    return sorted(names)
+
+
+class LoraAdapterFactory:
+    """Builds LoRA adapters from an :class:`AdapterConfig` (keyword arguments or ``config=``)."""
+
+    def __init__(self, config: AdapterConfig | None = None, **kwargs: Any) -> None:
+        data = config.to_dict() if config is not None else {}
+        extra = {k: kwargs.pop(k) for k in list(kwargs) if k not in AdapterConfig.field_help()}
+        data.update(kwargs)
+        if extra:
+            data["extra"] = {**data.get("extra", {}), **extra}
+        self.config = AdapterConfig.from_dict(data, _where="LoraAdapterFactory")
+        self.summary: AdapterSummary | None = None
+
+    @classmethod
+    def from_config(cls, config: AdapterConfig) -> LoraAdapterFactory:
+        return cls(config)
+
+    def resolve_targets(self, model_type: str) -> list[str] | str:
+        """Expand presets in ``target_modules`` into module names for ``model_type``."""
+        targets = self.config.target_modules
+        if targets == "all-linear":
+            return "all-linear"
+        items = [targets] if isinstance(targets, str) else list(targets)
+        resolved: list[str] = []
+        for item in items:
+            if item in PRESET_NAMES:
+                if item == "all-linear":
+                    raise ConfigError("target_modules: 'all-linear' cannot be mixed with other names")
+                try:
+                    presets = TARGET_PRESETS.get(model_type)
+                except ConfigError:
+                    raise ConfigError(
+                        f"target_modules preset {item!r} is not known for architecture {model_type!r} "
+                        f"(known: {', '.join(TARGET_PRESETS.names())}); give module names as a list or call "
+                        "register_target_preset"
+                    ) from None
+                parts = ["attention", "mlp"] if item == "attention+mlp" else [item]
+                for part in parts:
+                    resolved.extend(presets[part])
+            else:
+                resolved.append(item)
+        return list(dict.fromkeys(resolved))
+
+    def lora_config(self, model: Any) -> Any:
+        """The peft ``LoraConfig`` for ``model``; unknown module names raise listing the model's linears."""
+        from peft import LoraConfig
+
+        cfg = self.config
+        model_type = getattr(getattr(model, "config", None), "model_type", "") or ""
+        targets = self.resolve_targets(model_type)
+        if isinstance(targets, list):
+            module_names = {name for name, _ in model.named_modules()}
+            for target in targets:
+                if not any(n == target or n.endswith("." + target) for n in module_names):
+                    raise ModelError(
+                        f"target module {target!r} is not in this {model_type or 'model'}; its linear layers are: "
+                        f"{', '.join(_linear_module_names(model))}"
+                    )
+        return LoraConfig(
+            r=cfg.r,
+            lora_alpha=cfg.alpha,
+            lora_dropout=cfg.dropout,
+            target_modules=targets,
+            bias=cfg.bias,
+            use_dora=cfg.use_dora,
+            use_rslora=cfg.use_rslora,
+            init_lora_weights=cfg.init_lora_weights,
+            modules_to_save=cfg.modules_to_save,
+            layers_to_transform=cfg.layers_to_transform,
+            task_type="CAUSAL_LM",
+            **cfg.extra,
+        )
+
+    def apply(self, model: Any) -> Any:
+        """Wrap ``model`` in a peft ``PeftModel`` (after k-bit preparation when it is quantized)."""
+        from peft import get_peft_model, prepare_model_for_kbit_training
+
+        from domainft.models.loading import is_quantized
+
+        lora_config = self.lora_config(model)
+        if is_quantized(model):
+            model = prepare_model_for_kbit_training(
+                model, use_gradient_checkpointing=self.config.gradient_checkpointing
+            )
+        peft_model = get_peft_model(model, lora_config)
+        trainable, total = peft_model.get_nb_trainable_parameters()
+        targets = lora_config.target_modules
+        self.summary = AdapterSummary(
+            trainable=int(trainable),
+            total=int(total),
+            target_modules=sorted(targets) if not isinstance(targets, str) else [targets],
+        )
+        return peft_model
+
+
+def load_adapter(model: Any, adapter_dir: str | Path, *, is_trainable: bool = False, name: str = "default") -> Any:
+    """Load a saved LoRA adapter onto ``model`` (returns a ``PeftModel``)."""
+    from peft import PeftModel
+
+    path = Path(adapter_dir)
+    if not (path / "adapter_config.json").is_file():
+        raise ModelError(f"{path} is not an adapter folder (no adapter_config.json); give the save_adapter folder")
+    return PeftModel.from_pretrained(model, str(path), is_trainable=is_trainable, adapter_name=name)

@@ -1,0 +1,26 @@
+"""Work around the bitsandbytes CPU trap for 4-bit training.
+
+On CPUs with AVX512-BF16, an eval-mode forward without gradients (``generate``, validation loss)
+repacks each ``Linear4bit`` weight into a CPU-only inference layout; after that, gradients no
+longer flow through the 4-bit layers and LoRA training silently learns nothing. The trainer calls
+:func:`restore_trainable_4bit_layout` before training and after every evaluation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def restore_trainable_4bit_layout(model: Any) -> int:
+    """Undo the CPU inference repacking of every 4-bit weight in ``model``; returns how many were restored."""
+    restored = 0
+    for module in model.modules():
+        weight = getattr(module, "weight", None)
+        state = getattr(weight, "quant_state", None)
+        if state is None or not getattr(state, "packing_format_for_cpu", False):
+            continue
+        from bitsandbytes.functional import _convert_weight_packed_for_cpu_inverse
+
+        weight.data, weight.quant_state = _convert_weight_packed_for_cpu_inverse(weight.data, state)
+        restored += 1
+    return restored

@@ -1,0 +1,205 @@
+"""QuantizedLoader: load any causal LM (local folder or hub id) in 4-bit, 8-bit or full precision.
+
+Defaults follow QLoRA practice: NF4 weights, double quantisation, bfloat16 compute.
+
+Example:
+    >>> from domainft import QuantizedLoader
+    >>> loader = QuantizedLoader("path/to/model", quantization=None)
+    >>> loader.config.quantization is None
+    True
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from domainft.configuration import ConfigBase, config_field
+from domainft.errors import ConfigError, ModelError
+
+QUANTIZATIONS = ("nf4", "fp4", "int8")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+@dataclass
+class ModelConfig(ConfigBase):
+    """How to load the base model and its tokenizer."""
+
+    name_or_path: str = config_field("", help="Local folder saved with save_pretrained, or a hub id.")
+    quantization: Literal["nf4", "fp4", "int8"] | None = config_field(
+        "nf4", help="Weight quantization through bitsandbytes: nf4, fp4, int8, or null for none."
+    )
+    double_quant: bool = config_field(True, help="Quantize the 4-bit quantization constants too.")
+    compute_dtype: Literal["auto", "float32", "bfloat16", "float16"] = config_field(
+        "bfloat16", help="Dtype of 4-bit matmuls."
+    )
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = config_field(
+        "auto", help="Dtype of unquantized weights; auto = bfloat16 on a GPU that supports it, else float32."
+    )
+    device_map: str | None = config_field("auto", help="Passed to from_pretrained; 'auto' places layers.")
+    trust_remote_code: bool = config_field(False, help="Allow custom modelling code from the model folder.")
+    attn_implementation: str | None = config_field("sdpa", help="Attention kernel: sdpa, eager, flash_attention_2.")
+    revision: str | None = config_field(None, help="Hub revision (branch, tag or commit).")
+    local_files_only: bool = config_field(False, help="Never contact a model hub.")
+    adapter: str | None = config_field(None, help="Folder of a trained LoRA adapter to load on top (optional).")
+
+    def __post_init__(self) -> None:
+        if self.quantization is not None and self.quantization not in QUANTIZATIONS:
+            raise ConfigError(
+                f"ModelConfig.quantization={self.quantization!r} is unknown; use one of {', '.join(QUANTIZATIONS)} "
+                "or null"
+            )
+        for name in ("compute_dtype", "dtype"):
+            if getattr(self, name) not in DTYPES:
+                raise ConfigError(f"ModelConfig.{name}={getattr(self, name)!r}; use one of {', '.join(DTYPES)}")
+
+
+def resolve_dtype(name: str) -> Any:
+    """Map a dtype name to a torch dtype; ``auto`` picks bfloat16 on a capable GPU, else float32."""
+    import torch
+
+    if name == "auto":
+        if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+    return getattr(torch, name)
+
+
+def ensure_pad_token(tokenizer: Any, model: Any | None = None) -> str:
+    """Give ``tokenizer`` a pad token if it lacks one, without hurting EOS learning.
+
+    Prefers the unknown token; falls back to EOS. Labels in domainft are masked by position
+    (see ``domainft.data.templates``), never by token id, so a pad equal to EOS still leaves the
+    EOS that closes each answer in the labels. Returns how the pad token was chosen.
+    """
+    how = "existing"
+    if tokenizer.pad_token is None:
+        if tokenizer.unk_token is not None and tokenizer.unk_token != tokenizer.eos_token:
+            tokenizer.pad_token = tokenizer.unk_token
+            how = "unk"
+        elif tokenizer.eos_token is not None:
+            tokenizer.pad_token = tokenizer.eos_token
+            how = "eos"
+        else:
+            raise ModelError(
+                "the tokenizer has neither a pad, an unknown nor an EOS token; set tokenizer.eos_token "
+                "(the token that ends an answer) before loading"
+            )
+    if model is not None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+        if getattr(model, "generation_config", None) is not None:
+            model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return how
+
+
+def is_quantized(model: Any) -> bool:
+    """True when ``model`` holds bitsandbytes 4-bit or 8-bit weights."""
+    return bool(
+        getattr(model, "is_loaded_in_4bit", False)
+        or getattr(model, "is_loaded_in_8bit", False)
+        or getattr(model, "hf_quantizer", None) is not None
+    )
+
+
+class QuantizedLoader:
+    """Loads ``(model, tokenizer)`` with the quantization and dtype settings of a :class:`ModelConfig`."""
+
+    def __init__(self, model_name_or_path: str | Path | None = None, **kwargs: Any) -> None:
+        config = kwargs.pop("config", None)
+        if config is not None and not isinstance(config, ModelConfig):
+            raise ConfigError("QuantizedLoader(config=...) expects a ModelConfig")
+        data = config.to_dict() if config is not None else {}
+        if model_name_or_path is not None:
+            data["name_or_path"] = str(model_name_or_path)
+        data.update(kwargs)
+        self.config = ModelConfig.from_dict(data, _where="QuantizedLoader")
+        if not self.config.name_or_path:
+            raise ConfigError("QuantizedLoader: model_name_or_path is required (a folder or a hub id)")
+
+    @classmethod
+    def from_config(cls, config: ModelConfig) -> QuantizedLoader:
+        return cls(config=config)
+
+    def quantization_config(self) -> Any | None:
+        """The ``BitsAndBytesConfig`` that :meth:`load` passes, or None without quantization."""
+        cfg = self.config
+        if cfg.quantization is None:
+            return None
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise ModelError(
+                f"quantization={cfg.quantization!r} needs bitsandbytes: pip install 'domainft[quant]', "
+                "or load without quantization (quantization=None)"
+            )
+        from transformers import BitsAndBytesConfig
+
+        if cfg.quantization == "int8":
+            return BitsAndBytesConfig(load_in_8bit=True)
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type=cfg.quantization,
+            bnb_4bit_use_double_quant=cfg.double_quant,
+            bnb_4bit_compute_dtype=resolve_dtype(cfg.compute_dtype),
+        )
+
+    def _check_source(self) -> None:
+        name = self.config.name_or_path
+        path = Path(name).expanduser()
+        looks_local = path.is_absolute() or name.startswith((".", "~")) or path.exists() or name.count("/") > 1
+        if looks_local and not path.is_dir():
+            raise ModelError(f"model folder not found: {name} (give a folder saved with save_pretrained)")
+        if path.is_dir() and not (path / "config.json").is_file():
+            raise ModelError(f"{name} has no config.json: is it a model folder saved with save_pretrained?")
+
+    def load_tokenizer(self) -> Any:
+        from transformers import AutoTokenizer
+
+        cfg = self.config
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(
+                cfg.name_or_path,
+                trust_remote_code=cfg.trust_remote_code,
+                revision=cfg.revision,
+                local_files_only=cfg.local_files_only,
+            )
+        except (OSError, ValueError) as exc:
+            raise ModelError(
+                f"cannot load a tokenizer from {cfg.name_or_path!r}: {exc}. A model folder must contain the "
+                "tokenizer files (save the tokenizer with save_pretrained next to the model)"
+            ) from exc
+        ensure_pad_token(tokenizer)
+        return tokenizer
+
+    def load(self) -> tuple[Any, Any]:
+        """Load and return ``(model, tokenizer)``; the model is in eval mode with its pad token set."""
+        from transformers import AutoModelForCausalLM
+
+        self._check_source()
+        cfg = self.config
+        tokenizer = self.load_tokenizer()
+        kwargs: dict[str, Any] = {
+            "trust_remote_code": cfg.trust_remote_code,
+            "revision": cfg.revision,
+            "local_files_only": cfg.local_files_only,
+        }
+        quant = self.quantization_config()
+        if quant is not None:
+            kwargs["quantization_config"] = quant
+            kwargs["dtype"] = resolve_dtype(cfg.compute_dtype)
+        else:
+            kwargs["dtype"] = resolve_dtype(cfg.dtype)
+        if cfg.device_map is not None:
+            kwargs["device_map"] = cfg.device_map
+        if cfg.attn_implementation:
+            kwargs["attn_implementation"] = cfg.attn_implementation
+        try:
+            model = AutoModelForCausalLM.from_pretrained(cfg.name_or_path, **kwargs)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load model {cfg.name_or_path!r}: {exc}") from exc
+        ensure_pad_token(tokenizer, model)
+        if cfg.adapter:
+            from domainft.models.adapters import load_adapter
+
+            model = load_adapter(model, cfg.adapter)
+        return model, tokenizer

@@ -1,0 +1,132 @@
+"""TrainingConfig: the training recipe, turned into ``transformers.TrainingArguments``.
+
+Example:
+    >>> from domainft import TrainingConfig
+    >>> cfg = TrainingConfig(output_dir="runs/x", num_train_epochs=1, learning_rate=1e-3)
+    >>> cfg.to_training_arguments().learning_rate
+    0.001
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from domainft.configuration import ConfigBase, config_field
+from domainft.errors import ConfigError
+
+
+@dataclass
+class TrainingConfig(ConfigBase):
+    """Optimisation, batching, evaluation and output settings of a LoRA fine-tune."""
+
+    output_dir: str = config_field("runs/domainft", help="Run folder: adapter, manifest, curves, checkpoints.")
+    num_train_epochs: float = config_field(3.0, help="Passes over the training split.")
+    max_steps: int = config_field(-1, help="Stop after this many optimizer steps (overrides epochs when > 0).")
+    per_device_train_batch_size: int = config_field(8, help="Examples per device per step.")
+    per_device_eval_batch_size: int = config_field(8, help="Examples per device per evaluation step.")
+    gradient_accumulation_steps: int = config_field(1, help="Micro-batches accumulated per optimizer step.")
+    learning_rate: float = config_field(2e-4, help="Peak learning rate.")
+    lr_scheduler_type: Literal["cosine", "linear", "constant", "constant_with_warmup"] = config_field(
+        "cosine", help="Learning-rate schedule."
+    )
+    warmup_ratio: float = config_field(0.03, help="Fraction of steps of linear warmup (ignored if warmup_steps > 0).")
+    warmup_steps: int = config_field(0, help="Exact warmup steps.")
+    weight_decay: float = config_field(0.0, help="AdamW weight decay.")
+    max_grad_norm: float = config_field(1.0, help="Gradient clipping norm.")
+    optim: str = config_field("adamw_torch", help="transformers optimizer name (e.g. paged_adamw_32bit on GPU).")
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = config_field(
+        "auto", help="Mixed precision: auto = bf16 on a GPU that supports it, fp16 on other GPUs, fp32 on CPU."
+    )
+    gradient_checkpointing: bool = config_field(False, help="Recompute activations to save memory.")
+    max_length: int = config_field(1024, help="Examples longer than this many tokens are dropped and counted.")
+    template: str | None = config_field(
+        None, help="Prompt template: chat (tokenizer's), a registered name, or null for chat when available."
+    )
+    system_prompt: str | None = config_field(None, help="System message rendered before every prompt.")
+    group_by_length: bool = config_field(True, help="Batch examples of similar length to waste less on padding.")
+    logging_steps: int = config_field(10, help="Log the training loss every N steps.")
+    eval_strategy: Literal["no", "steps", "epoch"] = config_field("epoch", help="When to compute validation loss.")
+    eval_steps: int | None = config_field(None, help="Evaluate every N steps when eval_strategy=steps.")
+    save_strategy: Literal["no", "steps", "epoch", "best"] = config_field("no", help="When to write checkpoints.")
+    save_steps: int = config_field(500, help="Checkpoint every N steps when save_strategy=steps.")
+    save_total_limit: int | None = config_field(2, help="Keep at most this many checkpoints.")
+    seed: int = config_field(42, help="Seed of initialisation, shuffling and dropout.")
+    report_to: list[str] = config_field([], help="Loggers: tensorboard, wandb, mlflow (empty = none).")
+    neftune_noise_alpha: float | None = config_field(None, help="NEFTune embedding noise (e.g. 5).")
+    use_cpu: bool = config_field(False, help="Train on the CPU even when a GPU is present.")
+    disable_tqdm: bool = config_field(False, help="Hide progress bars.")
+    extra: dict[str, Any] = config_field({}, help="Other TrainingArguments fields, passed through.")
+
+    def __post_init__(self) -> None:
+        positive = ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
+                    "max_length", "logging_steps")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"TrainingConfig.{name} must be positive, got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ConfigError(f"TrainingConfig.learning_rate must be positive, got {self.learning_rate}")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ConfigError(f"TrainingConfig.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.num_train_epochs <= 0 and self.max_steps <= 0:
+            raise ConfigError("TrainingConfig: set num_train_epochs > 0 or max_steps > 0")
+        if self.eval_strategy == "steps" and not self.eval_steps:
+            raise ConfigError("TrainingConfig.eval_steps is required when eval_strategy='steps'")
+
+    def mixed_precision(self) -> tuple[bool, bool]:
+        """``(bf16, fp16)`` flags for the current machine."""
+        import torch
+
+        if self.precision == "bf16":
+            return True, False
+        if self.precision == "fp16":
+            return False, True
+        if self.precision == "auto" and torch.cuda.is_available() and not self.use_cpu:
+            bf16 = torch.cuda.is_bf16_supported()
+            return bf16, not bf16
+        return False, False
+
+    def to_training_arguments(self, *, has_eval: bool = True) -> Any:
+        """The ``transformers.TrainingArguments`` of this config."""
+        from transformers import TrainingArguments
+
+        bf16, fp16 = self.mixed_precision()
+        eval_strategy = self.eval_strategy if has_eval else "no"
+        kwargs: dict[str, Any] = {
+            "output_dir": self.output_dir,
+            "num_train_epochs": self.num_train_epochs,
+            "max_steps": self.max_steps,
+            "per_device_train_batch_size": self.per_device_train_batch_size,
+            "per_device_eval_batch_size": self.per_device_eval_batch_size,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+            "learning_rate": self.learning_rate,
+            "lr_scheduler_type": self.lr_scheduler_type,
+            "warmup_steps": self.warmup_steps if self.warmup_steps > 0 else self.warmup_ratio,
+            "weight_decay": self.weight_decay,
+            "max_grad_norm": self.max_grad_norm,
+            "optim": self.optim,
+            "bf16": bf16,
+            "fp16": fp16,
+            "activation_checkpointing": self.gradient_checkpointing,
+            "train_sampling_strategy": "group_by_length" if self.group_by_length else "random",
+            "length_column_name": "length",
+            "logging_steps": self.logging_steps,
+            "logging_first_step": True,
+            "eval_strategy": eval_strategy,
+            "eval_steps": self.eval_steps,
+            "save_strategy": self.save_strategy,
+            "save_steps": self.save_steps,
+            "save_total_limit": self.save_total_limit,
+            "seed": self.seed,
+            "report_to": list(self.report_to) or "none",
+            "neftune_noise_alpha": self.neftune_noise_alpha,
+            "use_cpu": self.use_cpu,
+            "disable_tqdm": self.disable_tqdm,
+            "remove_unused_columns": False,
+            "label_names": ["labels"],
+        }
+        kwargs.update(self.extra)
+        try:
+            return TrainingArguments(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"TrainingConfig -> TrainingArguments: {exc}") from exc

@@ -1,0 +1,188 @@
+"""DomainTrainer: LoRA fine-tuning on prompt/response data, wrapping ``transformers.Trainer``.
+
+Example:
+    >>> from domainft import DomainTrainer, TrainingConfig          # doctest: +SKIP
+    >>> trainer = DomainTrainer(model=peft_model, tokenizer=tok, datasets=dsd,
+    ...                         config=TrainingConfig(output_dir="runs/x", num_train_epochs=3))
+    >>> result = trainer.train(); trainer.save_adapter("runs/x/adapter")
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from domainft.data.templates import resolve_template_name, tokenize_dataset
+from domainft.errors import DataError, TrainingError
+from domainft.models.bnb_cpu import restore_trainable_4bit_layout
+from domainft.training.callbacks import FourBitCpuLayoutCallback, GradientGuard, finite_or_none
+from domainft.training.collator import PaddingCollator
+from domainft.training.config import TrainingConfig
+from domainft.training.manifest import build_manifest, dataset_fingerprints
+from domainft.training.plots import plot_loss_curves
+from domainft.utils.io import atomic_write_json
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    train_loss: float | None
+    eval_loss: float | None
+    initial_eval_loss: float | None
+    global_step: int
+    runtime_s: float
+    supervised_tokens: int
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    log_history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class DomainTrainer:
+    """Trains the adapter of ``model`` on ``datasets["train"]``, validating on ``datasets["validation"]``.
+
+    Each example is rendered with the tokenizer's chat template (or ``config.template``); prompt
+    tokens are masked in the labels, the response is closed by EOS which is learned. The run folder
+    receives ``manifest.json`` and ``loss_curve.png``.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        datasets: Any,
+        config: TrainingConfig | None = None,
+        callbacks: list[Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config or TrainingConfig()
+        if "train" not in datasets:
+            raise DataError(f"datasets must have a 'train' split; got {sorted(datasets)}")
+        self.datasets = datasets
+        if not any(p.requires_grad for p in model.parameters()):
+            raise TrainingError(
+                "the model has no trainable parameters; attach an adapter first: "
+                "model = LoraAdapterFactory(...).apply(model)"
+            )
+        cfg = self.config
+        self.template = resolve_template_name(tokenizer, cfg.template)
+        self.train_dataset, dropped_train = tokenize_dataset(
+            datasets["train"], tokenizer, template=self.template, system_prompt=cfg.system_prompt,
+            max_length=cfg.max_length, desc="tokenizing train",
+        )
+        if len(self.train_dataset) == 0:
+            raise DataError(
+                f"no training example fits max_length={cfg.max_length} tokens ({len(dropped_train)} dropped); "
+                "raise TrainingConfig.max_length or shorten the data"
+            )
+        self.eval_dataset = None
+        dropped_eval: list[dict[str, Any]] = []
+        validation = datasets["validation"] if "validation" in datasets else None
+        if validation is not None and len(validation) > 0:
+            self.eval_dataset, dropped_eval = tokenize_dataset(
+                validation, tokenizer, template=self.template, system_prompt=cfg.system_prompt,
+                max_length=cfg.max_length, desc="tokenizing validation",
+            )
+            if len(self.eval_dataset) == 0:
+                self.eval_dataset = None
+        self.dropped = [{**d, "split": "train"} for d in dropped_train] + [
+            {**d, "split": "validation"} for d in dropped_eval
+        ]
+        if self.dropped:
+            logger.warning("%d examples longer than max_length=%d were dropped (see manifest.json)",
+                           len(self.dropped), cfg.max_length)
+        self._build_trainer(callbacks or [])
+        self.result: TrainResult | None = None
+
+    def _build_trainer(self, callbacks: list[Any]) -> None:
+        from transformers import Trainer
+
+        args = self.config.to_training_arguments(has_eval=self.eval_dataset is not None)
+        self.trainer = Trainer(
+            model=self.model,
+            args=args,
+            train_dataset=self.train_dataset,
+            eval_dataset=self.eval_dataset,
+            data_collator=PaddingCollator(pad_token_id=self.tokenizer.pad_token_id),
+            processing_class=self.tokenizer,
+            callbacks=[FourBitCpuLayoutCallback(), GradientGuard(), *callbacks],
+        )
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.config.output_dir)
+
+    def evaluate(self) -> dict[str, float]:
+        """Validation loss (per supervised token) of the current adapter."""
+        if self.eval_dataset is None:
+            raise DataError("there is no validation split to evaluate on")
+        metrics = self.trainer.evaluate()
+        restore_trainable_4bit_layout(self.model)
+        return metrics
+
+    def train(self, resume_from_checkpoint: str | bool | None = None) -> TrainResult:
+        """Train, then compute the final validation loss and write the manifest and the loss curve."""
+        start = time.time()
+        initial_eval = None
+        if self.eval_dataset is not None:
+            initial_eval = finite_or_none(self.evaluate().get("eval_loss"))
+        restore_trainable_4bit_layout(self.model)
+        self.model.train()
+        output = self.trainer.train(resume_from_checkpoint=resume_from_checkpoint)
+        final_eval = None
+        if self.eval_dataset is not None:
+            final_eval = finite_or_none(self.evaluate().get("eval_loss"))
+        history = list(self.trainer.state.log_history)
+        supervised = int(sum(sum(1 for t in row if t != -100) for row in self.train_dataset["labels"]))
+        self.result = TrainResult(
+            train_loss=finite_or_none(output.training_loss),
+            eval_loss=final_eval,
+            initial_eval_loss=initial_eval,
+            global_step=int(output.global_step),
+            runtime_s=time.time() - start,
+            supervised_tokens=supervised,
+            dropped=self.dropped,
+            log_history=history,
+        )
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        plot_loss_curves(history, self.output_dir / "loss_curve.png", title="LoRA fine-tuning loss")
+        self.write_manifest()
+        return self.result
+
+    def write_manifest(self) -> Path:
+        """Write ``manifest.json`` (config, versions, dataset fingerprints, seed, results) into the run folder."""
+        summary = None
+        if hasattr(self.model, "get_nb_trainable_parameters"):
+            trainable, total = self.model.get_nb_trainable_parameters()
+            summary = {"trainable": int(trainable), "total": int(total)}
+        result = self.result.to_dict() if self.result else None
+        if result:
+            result.pop("log_history")
+        manifest = build_manifest(
+            training=self.config.to_dict(),
+            seed=self.config.seed,
+            template=self.template,
+            model={
+                "name_or_path": getattr(getattr(self.model, "config", None), "_name_or_path", None),
+                "parameters": summary,
+            },
+            data=dataset_fingerprints(self.datasets),
+            result=result,
+        )
+        return atomic_write_json(self.output_dir / "manifest.json", manifest)
+
+    def save_adapter(self, directory: str | Path | None = None) -> Path:
+        """Save the LoRA adapter (and the tokenizer) to ``directory`` (default ``output_dir/adapter``)."""
+        path = Path(directory) if directory is not None else self.output_dir / "adapter"
+        path.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(str(path))
+        self.tokenizer.save_pretrained(str(path))
+        return path
