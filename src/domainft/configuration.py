@@ -187,11 +187,13 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections at the top level, got {type(data).__name__}")
+        raise ConfigError(
+            f"{path}: expected a mapping of sections at the top level, got {type(data).__name__}"
+        )
     return data
 
 
-def config_field(default: Any = dataclasses.MISSING, help: str = "", **kwargs: Any) -> Any:  # noqa: A002
+def config_field(default: Any = dataclasses.MISSING, help: str = "", **kwargs: Any) -> Any:
     """``dataclasses.field`` with ``help`` metadata; mutable defaults go through ``default_factory``."""
     if isinstance(default, (list, dict)):
         value = default

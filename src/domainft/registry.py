@@ -33,7 +33,9 @@ class Registry(Generic[T]):
         def _add(item: T) -> T:
             key = name.lower()
             if key in self._items and not overwrite:
-                raise ConfigError(f"{self.kind} {name!r} is already registered; pass overwrite=True to replace it")
+                raise ConfigError(
+                    f"{self.kind} {name!r} is already registered; pass overwrite=True to replace it"
+                )
             self._items[key] = item
             return item
 

@@ -77,7 +77,9 @@ def resolve_template_name(tokenizer: Any, template: str | None) -> str:
     return template
 
 
-def render_prompt(tokenizer: Any, prompt: str, template: str | None = None, system_prompt: str | None = None) -> str:
+def render_prompt(
+    tokenizer: Any, prompt: str, template: str | None = None, system_prompt: str | None = None
+) -> str:
     """The text the model sees before its answer (ends where the answer starts)."""
     name = resolve_template_name(tokenizer, template)
     if name == "chat":
@@ -104,7 +106,7 @@ def encode_example(
     if tokenizer.eos_token_id is None:
         raise ModelError("the tokenizer has no EOS token; set tokenizer.eos_token so answers can end")
     prompt_ids = encode_prompt(tokenizer, render_prompt(tokenizer, prompt, template, system_prompt), template)
-    response_ids = list(tokenizer(response, add_special_tokens=False)["input_ids"]) + [tokenizer.eos_token_id]
+    response_ids = [*tokenizer(response, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
     return {
         "input_ids": prompt_ids + response_ids,
         "labels": [IGNORE_INDEX] * len(prompt_ids) + response_ids,

@@ -26,7 +26,9 @@ _LLAMA_LIKE = {
 }
 for _name in ("llama", "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "olmo2"):
     TARGET_PRESETS.register(_name, _LLAMA_LIKE)
-TARGET_PRESETS.register("falcon", {"attention": ["query_key_value", "dense"], "mlp": ["dense_h_to_4h", "dense_4h_to_h"]})
+TARGET_PRESETS.register(
+    "falcon", {"attention": ["query_key_value", "dense"], "mlp": ["dense_h_to_4h", "dense_4h_to_h"]}
+)
 TARGET_PRESETS.register(
     "gpt_neox", {"attention": ["query_key_value", "dense"], "mlp": ["dense_h_to_4h", "dense_4h_to_h"]}
 )
@@ -37,7 +39,9 @@ TARGET_PRESETS.register("phi3", {"attention": ["qkv_proj", "o_proj"], "mlp": ["g
 PRESET_NAMES = ("attention", "mlp", "attention+mlp", "all-linear")
 
 
-def register_target_preset(model_type: str, presets: dict[str, list[str]], *, overwrite: bool = False) -> None:
+def register_target_preset(
+    model_type: str, presets: dict[str, list[str]], *, overwrite: bool = False
+) -> None:
     """Teach the factory the module names of another architecture.
 
     Example:
@@ -54,7 +58,9 @@ class AdapterConfig(ConfigBase):
     """LoRA settings; turned into a peft ``LoraConfig`` by :class:`LoraAdapterFactory`."""
 
     r: int = config_field(16, help="LoRA rank.")
-    alpha: float = config_field(32, help="LoRA scaling numerator (scale = alpha / r, or alpha / sqrt(r) with rsLoRA).")
+    alpha: float = config_field(
+        32, help="LoRA scaling numerator (scale = alpha / r, or alpha / sqrt(r) with rsLoRA)."
+    )
     dropout: float = config_field(0.05, help="Dropout on the LoRA input.")
     target_modules: str | list[str] = config_field(
         "attention",
@@ -64,9 +70,13 @@ class AdapterConfig(ConfigBase):
     use_dora: bool = config_field(False, help="Weight-decomposed LoRA (DoRA).")
     use_rslora: bool = config_field(False, help="Rank-stabilised scaling alpha / sqrt(r).")
     init_lora_weights: bool | str = config_field(True, help="peft init: true, gaussian, pissa, olora, ...")
-    modules_to_save: list[str] | None = config_field(None, help="Modules trained fully and saved (e.g. lm_head).")
+    modules_to_save: list[str] | None = config_field(
+        None, help="Modules trained fully and saved (e.g. lm_head)."
+    )
     layers_to_transform: list[int] | None = config_field(None, help="Only adapt these block indices.")
-    gradient_checkpointing: bool = config_field(False, help="Enable gradient checkpointing in k-bit preparation.")
+    gradient_checkpointing: bool = config_field(
+        False, help="Enable gradient checkpointing in k-bit preparation."
+    )
     extra: dict[str, Any] = config_field({}, help="Other peft LoraConfig arguments, passed through.")
 
     def __post_init__(self) -> None:
@@ -172,7 +182,8 @@ class LoraAdapterFactory:
             for target in targets:
                 if not any(n == target or n.endswith("." + target) for n in module_names):
                     raise ModelError(
-                        f"target module {target!r} is not in this {model_type or 'model'}; its linear layers are: "
+                        f"target module {target!r} is not in this {model_type or 'model'}; "
+                        "its linear layers are: "
                         f"{', '.join(_linear_module_names(model))}"
                     )
         return LoraConfig(
@@ -212,11 +223,15 @@ class LoraAdapterFactory:
         return peft_model
 
 
-def load_adapter(model: Any, adapter_dir: str | Path, *, is_trainable: bool = False, name: str = "default") -> Any:
+def load_adapter(
+    model: Any, adapter_dir: str | Path, *, is_trainable: bool = False, name: str = "default"
+) -> Any:
     """Load a saved LoRA adapter onto ``model`` (returns a ``PeftModel``)."""
     from peft import PeftModel
 
     path = Path(adapter_dir)
     if not (path / "adapter_config.json").is_file():
-        raise ModelError(f"{path} is not an adapter folder (no adapter_config.json); give the save_adapter folder")
+        raise ModelError(
+            f"{path} is not an adapter folder (no adapter_config.json); give the save_adapter folder"
+        )
     return PeftModel.from_pretrained(model, str(path), is_trainable=is_trainable, adapter_name=name)

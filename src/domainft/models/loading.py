@@ -40,20 +40,27 @@ class ModelConfig(ConfigBase):
     )
     device_map: str | None = config_field("auto", help="Passed to from_pretrained; 'auto' places layers.")
     trust_remote_code: bool = config_field(False, help="Allow custom modelling code from the model folder.")
-    attn_implementation: str | None = config_field("sdpa", help="Attention kernel: sdpa, eager, flash_attention_2.")
+    attn_implementation: str | None = config_field(
+        "sdpa", help="Attention kernel: sdpa, eager, flash_attention_2."
+    )
     revision: str | None = config_field(None, help="Hub revision (branch, tag or commit).")
     local_files_only: bool = config_field(False, help="Never contact a model hub.")
-    adapter: str | None = config_field(None, help="Folder of a trained LoRA adapter to load on top (optional).")
+    adapter: str | None = config_field(
+        None, help="Folder of a trained LoRA adapter to load on top (optional)."
+    )
 
     def __post_init__(self) -> None:
         if self.quantization is not None and self.quantization not in QUANTIZATIONS:
             raise ConfigError(
-                f"ModelConfig.quantization={self.quantization!r} is unknown; use one of {', '.join(QUANTIZATIONS)} "
+                f"ModelConfig.quantization={self.quantization!r} is unknown; "
+                f"use one of {', '.join(QUANTIZATIONS)} "
                 "or null"
             )
         for name in ("compute_dtype", "dtype"):
             if getattr(self, name) not in DTYPES:
-                raise ConfigError(f"ModelConfig.{name}={getattr(self, name)!r}; use one of {', '.join(DTYPES)}")
+                raise ConfigError(
+                    f"ModelConfig.{name}={getattr(self, name)!r}; use one of {', '.join(DTYPES)}"
+                )
 
 
 def resolve_dtype(name: str) -> Any:
@@ -146,7 +153,9 @@ class QuantizedLoader:
     def _check_source(self) -> None:
         name = self.config.name_or_path
         path = Path(name).expanduser()
-        looks_local = path.is_absolute() or name.startswith((".", "~")) or path.exists() or name.count("/") > 1
+        looks_local = (
+            path.is_absolute() or name.startswith((".", "~")) or path.exists() or name.count("/") > 1
+        )
         if looks_local and not path.is_dir():
             raise ModelError(f"model folder not found: {name} (give a folder saved with save_pretrained)")
         if path.is_dir() and not (path / "config.json").is_file():

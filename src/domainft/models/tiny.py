@@ -64,7 +64,9 @@ class TinyModelConfig(ConfigBase):
         if self.num_attention_heads % self.num_key_value_heads:
             raise ConfigError("TinyModelConfig.num_attention_heads must be a multiple of num_key_value_heads")
         if self.vocab_size < 300:
-            raise ConfigError(f"TinyModelConfig.vocab_size={self.vocab_size}: use at least 300 (256 bytes + specials)")
+            raise ConfigError(
+                f"TinyModelConfig.vocab_size={self.vocab_size}: use at least 300 (256 bytes + specials)"
+            )
 
 
 def train_tiny_tokenizer(texts: Iterable[str], vocab_size: int = 1024) -> Any:

@@ -12,7 +12,7 @@ from domainft.models.bnb_cpu import restore_trainable_4bit_layout
 
 
 def gradient_problems(model: Any) -> tuple[list[str], int]:
-    """Names of trainable parameters with a missing or non-finite gradient, and how many got a non-zero one."""
+    """Trainable parameters with a missing or non-finite gradient, and how many got a non-zero one."""
     import torch
 
     problems: list[str] = []
@@ -42,7 +42,9 @@ class GradientGuard(TrainerCallback):
     def __init__(self) -> None:
         self.checked = False
 
-    def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+    def on_pre_optimizer_step(
+        self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any
+    ) -> None:
         if self.checked or model is None:
             return
         self.checked = True

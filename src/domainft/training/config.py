@@ -20,9 +20,13 @@ from domainft.errors import ConfigError
 class TrainingConfig(ConfigBase):
     """Optimisation, batching, evaluation and output settings of a LoRA fine-tune."""
 
-    output_dir: str = config_field("runs/domainft", help="Run folder: adapter, manifest, curves, checkpoints.")
+    output_dir: str = config_field(
+        "runs/domainft", help="Run folder: adapter, manifest, curves, checkpoints."
+    )
     num_train_epochs: float = config_field(3.0, help="Passes over the training split.")
-    max_steps: int = config_field(-1, help="Stop after this many optimizer steps (overrides epochs when > 0).")
+    max_steps: int = config_field(
+        -1, help="Stop after this many optimizer steps (overrides epochs when > 0)."
+    )
     per_device_train_batch_size: int = config_field(8, help="Examples per device per step.")
     per_device_eval_batch_size: int = config_field(8, help="Examples per device per evaluation step.")
     gradient_accumulation_steps: int = config_field(1, help="Micro-batches accumulated per optimizer step.")
@@ -30,25 +34,38 @@ class TrainingConfig(ConfigBase):
     lr_scheduler_type: Literal["cosine", "linear", "constant", "constant_with_warmup"] = config_field(
         "cosine", help="Learning-rate schedule."
     )
-    warmup_ratio: float = config_field(0.03, help="Fraction of steps of linear warmup (ignored if warmup_steps > 0).")
+    warmup_ratio: float = config_field(
+        0.03, help="Fraction of steps of linear warmup (ignored if warmup_steps > 0)."
+    )
     warmup_steps: int = config_field(0, help="Exact warmup steps.")
     weight_decay: float = config_field(0.0, help="AdamW weight decay.")
     max_grad_norm: float = config_field(1.0, help="Gradient clipping norm.")
-    optim: str = config_field("adamw_torch", help="transformers optimizer name (e.g. paged_adamw_32bit on GPU).")
+    optim: str = config_field(
+        "adamw_torch", help="transformers optimizer name (e.g. paged_adamw_32bit on GPU)."
+    )
     precision: Literal["auto", "bf16", "fp16", "fp32"] = config_field(
-        "auto", help="Mixed precision: auto = bf16 on a GPU that supports it, fp16 on other GPUs, fp32 on CPU."
+        "auto",
+        help="Mixed precision: auto = bf16 on a GPU that supports it, fp16 on other GPUs, fp32 on CPU.",
     )
     gradient_checkpointing: bool = config_field(False, help="Recompute activations to save memory.")
-    max_length: int = config_field(1024, help="Examples longer than this many tokens are dropped and counted.")
+    max_length: int = config_field(
+        1024, help="Examples longer than this many tokens are dropped and counted."
+    )
     template: str | None = config_field(
         None, help="Prompt template: chat (tokenizer's), a registered name, or null for chat when available."
     )
     system_prompt: str | None = config_field(None, help="System message rendered before every prompt.")
-    group_by_length: bool = config_field(True, help="Batch examples of similar length to waste less on padding.")
+    group_by_length: bool = config_field(
+        True, help="Batch examples of similar length to waste less on padding."
+    )
     logging_steps: int = config_field(10, help="Log the training loss every N steps.")
-    eval_strategy: Literal["no", "steps", "epoch"] = config_field("epoch", help="When to compute validation loss.")
+    eval_strategy: Literal["no", "steps", "epoch"] = config_field(
+        "epoch", help="When to compute validation loss."
+    )
     eval_steps: int | None = config_field(None, help="Evaluate every N steps when eval_strategy=steps.")
-    save_strategy: Literal["no", "steps", "epoch", "best"] = config_field("no", help="When to write checkpoints.")
+    save_strategy: Literal["no", "steps", "epoch", "best"] = config_field(
+        "no", help="When to write checkpoints."
+    )
     save_steps: int = config_field(500, help="Checkpoint every N steps when save_strategy=steps.")
     save_total_limit: int | None = config_field(2, help="Keep at most this many checkpoints.")
     seed: int = config_field(42, help="Seed of initialisation, shuffling and dropout.")
@@ -59,8 +76,13 @@ class TrainingConfig(ConfigBase):
     extra: dict[str, Any] = config_field({}, help="Other TrainingArguments fields, passed through.")
 
     def __post_init__(self) -> None:
-        positive = ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
-                    "max_length", "logging_steps")
+        positive = (
+            "per_device_train_batch_size",
+            "per_device_eval_batch_size",
+            "gradient_accumulation_steps",
+            "max_length",
+            "logging_steps",
+        )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"TrainingConfig.{name} must be positive, got {getattr(self, name)}")

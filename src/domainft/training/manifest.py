@@ -7,7 +7,16 @@ import time
 from importlib import metadata
 from typing import Any
 
-TRACKED_PACKAGES = ("domainft", "torch", "transformers", "peft", "accelerate", "datasets", "bitsandbytes", "trl")
+TRACKED_PACKAGES = (
+    "domainft",
+    "torch",
+    "transformers",
+    "peft",
+    "accelerate",
+    "datasets",
+    "bitsandbytes",
+    "trl",
+)
 
 
 def library_versions() -> dict[str, str | None]:

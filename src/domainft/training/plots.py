@@ -30,7 +30,7 @@ def plot_loss_curves(log_history: list[dict[str, Any]], path: str | Path, title:
     for name, style in (("train", "-"), ("validation", "o-")):
         points = series[name]
         if points:
-            xs, ys = zip(*points)
+            xs, ys = zip(*points, strict=True)
             ax.plot(xs, ys, style, label=f"{name} loss")
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("loss per supervised token")

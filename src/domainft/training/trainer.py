@@ -75,21 +75,30 @@ class DomainTrainer:
         cfg = self.config
         self.template = resolve_template_name(tokenizer, cfg.template)
         self.train_dataset, dropped_train = tokenize_dataset(
-            datasets["train"], tokenizer, template=self.template, system_prompt=cfg.system_prompt,
-            max_length=cfg.max_length, desc="tokenizing train",
+            datasets["train"],
+            tokenizer,
+            template=self.template,
+            system_prompt=cfg.system_prompt,
+            max_length=cfg.max_length,
+            desc="tokenizing train",
         )
         if len(self.train_dataset) == 0:
             raise DataError(
-                f"no training example fits max_length={cfg.max_length} tokens ({len(dropped_train)} dropped); "
+                f"no training example fits max_length={cfg.max_length} tokens "
+                f"({len(dropped_train)} dropped); "
                 "raise TrainingConfig.max_length or shorten the data"
             )
         self.eval_dataset = None
         dropped_eval: list[dict[str, Any]] = []
-        validation = datasets["validation"] if "validation" in datasets else None
+        validation = datasets.get("validation")
         if validation is not None and len(validation) > 0:
             self.eval_dataset, dropped_eval = tokenize_dataset(
-                validation, tokenizer, template=self.template, system_prompt=cfg.system_prompt,
-                max_length=cfg.max_length, desc="tokenizing validation",
+                validation,
+                tokenizer,
+                template=self.template,
+                system_prompt=cfg.system_prompt,
+                max_length=cfg.max_length,
+                desc="tokenizing validation",
             )
             if len(self.eval_dataset) == 0:
                 self.eval_dataset = None
@@ -97,8 +106,11 @@ class DomainTrainer:
             {**d, "split": "validation"} for d in dropped_eval
         ]
         if self.dropped:
-            logger.warning("%d examples longer than max_length=%d were dropped (see manifest.json)",
-                           len(self.dropped), cfg.max_length)
+            logger.warning(
+                "%d examples longer than max_length=%d were dropped (see manifest.json)",
+                len(self.dropped),
+                cfg.max_length,
+            )
         self._build_trainer(callbacks or [])
         self.result: TrainResult | None = None
 
@@ -158,7 +170,7 @@ class DomainTrainer:
         return self.result
 
     def write_manifest(self) -> Path:
-        """Write ``manifest.json`` (config, versions, dataset fingerprints, seed, results) into the run folder."""
+        """Write ``manifest.json`` (config, versions, data fingerprints, seed, results) in the run folder."""
         summary = None
         if hasattr(self.model, "get_nb_trainable_parameters"):
             trainable, total = self.model.get_nb_trainable_parameters()

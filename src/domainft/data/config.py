@@ -1,0 +1,87 @@
+"""``DataConfig``: the ``data:`` section of a recipe, consumed by ``DatasetBuilder.from_config``.
+
+Example:
+    >>> from domainft.data.config import DataConfig
+    >>> cfg = DataConfig(path="builtin:machinery_tickets",
+    ...                  columns={"prompt": "Machine: {machine_type}. Problem: {problem}",
+    ...                           "response": "solution"},
+    ...                  stratify="length")
+    >>> DataConfig.from_dict(cfg.to_dict()) == cfg
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Literal
+
+from domainft.configuration import ConfigBase, config_field
+from domainft.data.splitting import check_fractions, check_stratify
+from domainft.errors import ConfigError
+
+
+@dataclass
+class DataConfig(ConfigBase):
+    """Where the data is, how its columns map to ``prompt``/``response``, cleaning and splitting."""
+
+    path: str | None = config_field(
+        None, help="Data file (csv, tsv, json, jsonl, parquet, or a registered format), or builtin:NAME."
+    )
+    format: str | None = config_field(None, help="Format name; None infers it from the file suffix.")
+    columns: dict[str, str] = config_field(
+        {},
+        help="Canonical column -> source column, or a format string over the row such as "
+        "'Machine: {machine_type}. Problem: {problem}'.",
+    )
+    clean: bool = config_field(
+        True, help="Normalise whitespace, drop rows with an empty prompt/response and exact duplicates."
+    )
+    validation: float = config_field(0.1, help="Fraction of rows for the validation split, in [0, 1).")
+    test: float = config_field(0.1, help="Fraction of rows for the test split, in [0, 1).")
+    stratify: Literal["length"] | None = config_field(
+        None,
+        help="'length' keeps the response-length distribution equal across splits; None splits at random.",
+    )
+    seed: int = config_field(42, help="Random seed of the split.")
+    max_samples: int | None = config_field(
+        None, help="Keep only the first N records after loading (None keeps all)."
+    )
+
+    def __post_init__(self) -> None:
+        where = type(self).__name__
+        if isinstance(self.path, PurePath):
+            self.path = str(self.path)
+        if self.path is not None and (not isinstance(self.path, str) or not self.path.strip()):
+            raise ConfigError(f"{where}.path: expected a file path or builtin:NAME, got {self.path!r}")
+        if self.format is not None:
+            from domainft.data.formats import known_formats
+
+            if not isinstance(self.format, str) or self.format.lower() not in known_formats():
+                raise ConfigError(
+                    f"{where}.format: unknown format {self.format!r}; known: {', '.join(known_formats())} "
+                    "(register more with domainft.register_format), or null to infer it from the suffix"
+                )
+        if not isinstance(self.columns, dict):
+            raise ConfigError(f"{where}.columns: expected a mapping of column names, got {self.columns!r}")
+        for key, value in self.columns.items():
+            if not isinstance(key, str) or not key:
+                raise ConfigError(f"{where}.columns: keys must be non-empty column names, got {key!r}")
+            if not isinstance(value, str) or not value:
+                raise ConfigError(
+                    f"{where}.columns.{key}: expected a source column name or a format string, got {value!r}"
+                )
+        if not isinstance(self.clean, bool):
+            raise ConfigError(f"{where}.clean: expected true or false, got {self.clean!r}")
+        check_fractions(self.validation, self.test, where=where)
+        check_stratify(self.stratify, where=where)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError(f"{where}.seed: expected an integer, got {self.seed!r}")
+        if self.max_samples is not None and (
+            isinstance(self.max_samples, bool)
+            or not isinstance(self.max_samples, int)
+            or self.max_samples < 1
+        ):
+            raise ConfigError(
+                f"{where}.max_samples: expected a positive integer or null, got {self.max_samples!r}"
+            )

@@ -1,0 +1,105 @@
+"""The pipelines behind the CLI: data -> model -> adapter -> training -> evaluation, from a Recipe."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from domainft.recipe import Recipe
+from domainft.utils.io import atomic_write_json
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainOutcome:
+    """What :func:`train_from_recipe` produced."""
+
+    datasets: Any
+    model: Any
+    tokenizer: Any
+    result: Any
+    adapter_dir: Path
+
+
+def build_datasets(recipe: Recipe) -> Any:
+    """Build the DatasetDict of a recipe and write its cleaning report into the run folder."""
+    from domainft.data.builder import DatasetBuilder
+
+    builder = DatasetBuilder.from_config(recipe.data)
+    datasets = builder.build()
+    report = getattr(builder, "cleaning_report", None)
+    if report is not None:
+        atomic_write_json(recipe.run_dir / "cleaning_report.json", report.to_dict())
+        logger.info("cleaning: %s", report.summary())
+    return datasets
+
+
+def train_from_recipe(recipe: Recipe, datasets: Any | None = None) -> TrainOutcome:
+    """Load the base model, attach LoRA, train and save the adapter to ``<output_dir>/adapter``."""
+    from domainft.models.adapters import LoraAdapterFactory
+    from domainft.models.loading import QuantizedLoader
+    from domainft.training.trainer import DomainTrainer
+
+    recipe.run_dir.mkdir(parents=True, exist_ok=True)
+    recipe.to_yaml(recipe.run_dir / "recipe.yaml")
+    datasets = datasets if datasets is not None else build_datasets(recipe)
+    model, tokenizer = QuantizedLoader(config=recipe.model).load()
+    factory = LoraAdapterFactory(recipe.adapter)
+    model = factory.apply(model)
+    logger.info("adapter: %s", factory.summary)
+    trainer = DomainTrainer(model=model, tokenizer=tokenizer, datasets=datasets, config=recipe.training)
+    result = trainer.train()
+    adapter_dir = trainer.save_adapter(recipe.adapter_dir)
+    return TrainOutcome(datasets, model, tokenizer, result, adapter_dir)
+
+
+def make_evaluator(recipe: Recipe, **kwargs: Any) -> Any:
+    """An Evaluator that renders prompts exactly as training did unless the recipe says otherwise."""
+    from domainft.evaluation.evaluator import Evaluator
+
+    cfg = recipe.evaluation
+    return Evaluator.from_config(
+        cfg,
+        template=cfg.template if cfg.template is not None else recipe.training.template,
+        system_prompt=cfg.system_prompt if cfg.system_prompt is not None else recipe.training.system_prompt,
+        **kwargs,
+    )
+
+
+def evaluate_from_recipe(
+    recipe: Recipe,
+    *,
+    adapter_dir: str | Path | None = None,
+    datasets: Any | None = None,
+    model: Any | None = None,
+    tokenizer: Any | None = None,
+) -> Any:
+    """Compare the base model with base + adapter on the evaluation split and save the report."""
+    from domainft.errors import DataError
+    from domainft.evaluation.evaluator import Evaluator
+    from domainft.models.adapters import load_adapter
+    from domainft.models.loading import QuantizedLoader
+
+    datasets = datasets if datasets is not None else build_datasets(recipe)
+    split = recipe.evaluation.split
+    if split not in datasets:
+        raise DataError(f"evaluation.split={split!r} is not a split of the data; splits: {sorted(datasets)}")
+    if model is None:
+        model, tokenizer = QuantizedLoader(config=recipe.model).load()
+        model = load_adapter(model, adapter_dir or recipe.adapter_dir)
+    evaluator = make_evaluator(recipe)
+    report = evaluator.compare(
+        {"base": Evaluator.base_of(model), "tuned": model}, datasets[split], tokenizer=tokenizer
+    )
+    report.meta.update(
+        {
+            "model": recipe.model.name_or_path,
+            "adapter": str(adapter_dir or recipe.adapter_dir),
+            "split": split,
+        }
+    )
+    report.save(recipe.eval_dir)
+    return report

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from domainft.data import formats
+from domainft.data.formats import FORMATS, format_for_path, read_records, register_format
+from domainft.data.samples import available_builtins, builtin_path
+from domainft.errors import ConfigError, DataError, DataFileNotFoundError
+
+RECORDS = [
+    {"id": "T1", "prompt": "Spindle noise?", "response": "Replace the bearing, then run in.", "hours": 2.5},
+    {
+        "id": "T2",
+        "prompt": 'Chuck, "low pressure"',
+        "response": "Reset the switch.\nTest clamping.",
+        "hours": 1.0,
+    },
+    {"id": "T3", "prompt": "Größe der Düse?", "response": "NA", "hours": 0.5},
+]
+
+
+def _write(path, fmt):
+    if fmt == "jsonl":
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in RECORDS), encoding="utf-8")
+    elif fmt == "json":
+        path.write_text(json.dumps(RECORDS, ensure_ascii=False), encoding="utf-8")
+    elif fmt == "csv":
+        pd.DataFrame(RECORDS).to_csv(path, index=False)
+    elif fmt == "tsv":
+        pd.DataFrame(RECORDS).to_csv(path, index=False, sep="\t")
+    elif fmt == "parquet":
+        pd.DataFrame(RECORDS).to_parquet(path, index=False)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "jsonl", "parquet"])
+def test_round_trip_every_builtin_format(tmp_path, fmt):
+    path = tmp_path / f"data.{fmt}"
+    _write(path, fmt)
+    ds = read_records(path)
+    assert ds.column_names == ["id", "prompt", "response", "hours"]
+    assert ds.to_list() == RECORDS  # "NA" stays text, newlines and quotes survive
+    assert ds.features["prompt"].dtype == "string"
+
+
+def test_explicit_format_overrides_suffix(tmp_path):
+    path = tmp_path / "data.txt"
+    _write(path, "jsonl")
+    assert read_records(path, format="jsonl").num_rows == 3
+    assert read_records(path, format="JSONL").num_rows == 3
+
+
+def test_csv_empty_cell_is_none(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("prompt,response\nq1,\nq2,a2\n", encoding="utf-8")
+    assert read_records(path)["response"] == [None, "a2"]
+
+
+def test_missing_file_names_path(tmp_path):
+    path = tmp_path / "nope.jsonl"
+    with pytest.raises(DataFileNotFoundError, match=r"nope.jsonl"):
+        read_records(path)
+    with pytest.raises(FileNotFoundError):  # still the built-in kind
+        read_records(tmp_path)
+
+
+def test_malformed_jsonl_names_file_line_and_column(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"prompt": "a", "response": "b"}\n\n{"prompt": "c", "response": }\n', encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_records(path)
+    msg = str(err.value)
+    assert "bad.jsonl:3:" in msg
+    assert "line 3" in msg and "column 29" in msg  # the "}" after "response":
+    assert "fix or delete" in msg
+
+
+def test_jsonl_skips_blank_lines_and_unions_keys(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"prompt": "a", "response": "b"}\n\n   \n{"prompt": "c", "response": "d", "extra": 1}\n')
+    ds = read_records(path)
+    assert ds.num_rows == 2
+    assert ds["extra"] == [None, 1]
+
+
+def test_jsonl_line_that_is_not_an_object(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"prompt": "a", "response": "b"}\n[1, 2]\n')
+    with pytest.raises(DataError, match=r"d\.jsonl:2: line 2 holds a JSON list"):
+        read_records(path)
+
+
+def test_jsonl_mixed_types_name_column_and_lines(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"prompt": "a", "hours": 2}\n{"prompt": "b", "hours": "two"}\n')
+    with pytest.raises(DataError, match=r"column 'hours' mixes value types \(int at line 1, str at line 2\)"):
+        read_records(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [('{"data": [{"prompt": "a"}]}', "got dict"), ("[1, 2]", "element 0"), ('"text"', "got str")],
+)
+def test_json_that_is_not_a_list_of_objects(tmp_path, content, expected):
+    path = tmp_path / "d.json"
+    path.write_text(content)
+    with pytest.raises(DataError, match=expected):
+        read_records(path)
+
+
+def test_invalid_json_names_line(tmp_path):
+    path = tmp_path / "d.json"
+    path.write_text('[\n{"prompt": "a"},\n{"prompt" "b"}\n]')
+    with pytest.raises(DataError, match=r"d\.json:3:\d+: invalid JSON"):
+        read_records(path)
+
+
+def test_unknown_suffix_lists_known_formats(tmp_path):
+    path = tmp_path / "data.xlsx"
+    path.write_text("x")
+    with pytest.raises(DataError) as err:
+        read_records(path)
+    for name in ("csv", "tsv", "json", "jsonl", "parquet"):
+        assert name in str(err.value)
+
+
+def test_unknown_explicit_format(tmp_path):
+    path = tmp_path / "data.jsonl"
+    _write(path, "jsonl")
+    with pytest.raises(ConfigError, match="unknown data format 'yaml'"):
+        read_records(path, format="yaml")
+
+
+def test_empty_file_is_an_error(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n\n")
+    with pytest.raises(DataError, match="no records found"):
+        read_records(path)
+
+
+def test_format_for_path():
+    assert format_for_path("a/b.JSONL") == "jsonl"
+    assert format_for_path("x.ndjson") == "jsonl"
+    assert format_for_path("x.tab") == "tsv"
+
+
+@pytest.fixture
+def restore_registry():
+    items, suffixes = dict(FORMATS._items), dict(formats._SUFFIXES)
+    yield
+    FORMATS._items.clear()
+    FORMATS._items.update(items)
+    formats._SUFFIXES.clear()
+    formats._SUFFIXES.update(suffixes)
+
+
+def test_register_format_with_custom_reader(tmp_path, restore_registry):
+    @register_format("pipes", suffixes=["pipes"])
+    def read_pipes(path):
+        return [
+            dict(zip(("prompt", "response"), line.split("|"), strict=True))
+            for line in path.read_text().splitlines()
+        ]
+
+    path = tmp_path / "faq.pipes"
+    path.write_text("Oil?|Every 500 h.\nBelt?|Tighten it.\n")
+    ds = read_records(path)
+    assert ds.to_list() == [
+        {"prompt": "Oil?", "response": "Every 500 h."},
+        {"prompt": "Belt?", "response": "Tighten it."},
+    ]
+    assert "pipes" in formats.known_formats()
+
+    @register_format("frame")
+    def read_frame(path):
+        return pd.DataFrame({"prompt": ["p"], "response": ["r"]})
+
+    assert read_records(path, format="frame").to_list() == [{"prompt": "p", "response": "r"}]
+
+    with pytest.raises(ConfigError, match="already registered"):
+        register_format("pipes")(read_pipes)
+    with pytest.raises(ConfigError, match=r"suffix '.csv' already belongs to format 'csv'"):
+        register_format("mycsv", suffixes=[".csv"])
+
+
+def test_custom_reader_errors_are_wrapped(tmp_path, restore_registry):
+    @register_format("broken", suffixes=[".broken"])
+    def read_broken(path):
+        raise RuntimeError("boom")
+
+    path = tmp_path / "x.broken"
+    path.write_text("x")
+    with pytest.raises(DataError, match=r"x\.broken: cannot read as broken: RuntimeError: boom"):
+        read_records(path)
+
+
+def test_builtin_machinery_tickets_resolves_and_reads():
+    path = builtin_path("builtin:machinery_tickets")
+    assert path.name == "machinery_tickets.jsonl" and path.is_file()
+    assert builtin_path("machinery_tickets") == path
+    assert "machinery_tickets" in available_builtins()
+    ds = read_records("builtin:machinery_tickets")
+    assert ds.num_rows > 0
+    assert {"id", "machine_type", "problem", "cause", "solution", "hours"} <= set(ds.column_names)
+
+
+def test_unknown_builtin_lists_available():
+    with pytest.raises(
+        DataError, match=r"unknown built-in dataset 'builtin:nope'; available: .*machinery_tickets"
+    ):
+        builtin_path("builtin:nope")
+    with pytest.raises(DataError):
+        builtin_path("../formats")

@@ -1,0 +1,116 @@
+import json
+
+import pytest
+import torch
+
+from domainft.errors import DataError, TrainingError
+from domainft.models.adapters import LoraAdapterFactory, load_adapter
+from domainft.models.bnb_cpu import restore_trainable_4bit_layout
+from domainft.models.loading import QuantizedLoader
+from domainft.training.config import TrainingConfig
+from domainft.training.trainer import DomainTrainer
+from tests.conftest import cpu_repacks_4bit
+
+
+def _config(tmp_path, **kw):
+    base = dict(
+        output_dir=str(tmp_path / "run"),
+        num_train_epochs=8,
+        learning_rate=5e-3,
+        logging_steps=2,
+        disable_tqdm=True,
+        per_device_train_batch_size=8,
+    )
+    base.update(kw)
+    return TrainingConfig(**base)
+
+
+def _peft(tiny_model_dir, quantization="nf4"):
+    model, tok = QuantizedLoader(tiny_model_dir, quantization=quantization).load()
+    return LoraAdapterFactory(
+        r=8, alpha=16, dropout=0.0, target_modules=["attention", "mlp", "lm_head"]
+    ).apply(model), tok
+
+
+def test_overfit_run_lowers_loss_and_writes_run_folder(tiny_model_dir, tiny_dsd, tmp_path):
+    model, tok = _peft(tiny_model_dir)
+    trainer = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path))
+    result = trainer.train()
+    train_losses = [e["loss"] for e in result.log_history if "loss" in e]
+    assert train_losses[-1] < 0.8 * train_losses[0]
+    assert result.eval_loss < result.initial_eval_loss
+    run = tmp_path / "run"
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["seed"] == 42 and manifest["versions"]["peft"]
+    assert manifest["data"]["train"]["rows"] == 48 and manifest["data"]["train"]["fingerprint"]
+    assert manifest["result"]["eval_loss"] == pytest.approx(result.eval_loss)
+    assert (run / "loss_curve.png").stat().st_size > 1000
+    adapter = trainer.save_adapter()
+    assert (adapter / "adapter_config.json").is_file() and (adapter / "tokenizer.json").is_file()
+
+
+def test_saved_adapter_reproduces_the_trained_model(tiny_model_dir, tiny_dsd, tmp_path):
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    trainer = DomainTrainer(
+        model=model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path, num_train_epochs=2)
+    )
+    trainer.train()
+    path = trainer.save_adapter(tmp_path / "adapter")
+    ids = tok("Machine: chiller. Problem: icing", return_tensors="pt")
+    model.eval()
+    with torch.no_grad():
+        expected = model(**ids).logits
+        base, _ = QuantizedLoader(tiny_model_dir, quantization=None).load()
+        assert torch.allclose(load_adapter(base, path)(**ids).logits, expected, atol=1e-5)
+
+
+@pytest.mark.skipif(not cpu_repacks_4bit(), reason="this CPU does not repack 4-bit weights")
+def test_training_after_eval_mode_generation_still_learns(tiny_model_dir, tiny_dsd, tmp_path):
+    model, tok = QuantizedLoader(tiny_model_dir).load()
+    model.eval()
+    with torch.no_grad():
+        model.generate(**tok(["Machine: forklift"], return_tensors="pt"), max_new_tokens=2)
+    assert restore_trainable_4bit_layout(model) > 0  # the trap was armed, and is undone
+    with torch.no_grad():
+        model.generate(**tok(["Machine: forklift"], return_tensors="pt"), max_new_tokens=2)  # armed again
+    peft_model = LoraAdapterFactory(r=8, alpha=16, target_modules=["attention", "mlp", "lm_head"]).apply(
+        model
+    )
+    result = DomainTrainer(
+        model=peft_model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path)
+    ).train()
+    assert result.eval_loss < result.initial_eval_loss - 0.3
+
+
+def test_guard_stops_when_no_gradient_flows(tiny_model_dir, tiny_dsd, tmp_path):
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    for param in model.parameters():  # dead gradients, as after the bitsandbytes CPU repacking
+        if param.requires_grad:
+            param.register_hook(torch.zeros_like)
+    with pytest.raises(TrainingError, match="no usable gradient.*exactly zero"):
+        DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path)).train()
+
+
+def test_guard_names_parameters_with_non_finite_gradients(tiny_model_dir, tiny_dsd, tmp_path):
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    name, param = next((n, p) for n, p in model.named_parameters() if "lora_B" in n)
+    param.register_hook(lambda g: torch.full_like(g, float("nan")))
+    with pytest.raises(TrainingError, match="non-finite gradient"):
+        DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path)).train()
+
+
+def test_refuses_models_without_adapter_and_bad_data(tiny_model_dir, tiny_dsd, tmp_path):
+    model, tok = QuantizedLoader(tiny_model_dir, quantization=None).load()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    with pytest.raises(TrainingError, match="LoraAdapterFactory"):
+        DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path))
+    peft_model, tok = _peft(tiny_model_dir, quantization=None)
+    with pytest.raises(DataError, match="'train' split"):
+        DomainTrainer(
+            model=peft_model, tokenizer=tok, datasets={"test": tiny_dsd["test"]}, config=_config(tmp_path)
+        )
+    with pytest.raises(DataError, match="max_length"):
+        DomainTrainer(
+            model=peft_model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path, max_length=8)
+        )
