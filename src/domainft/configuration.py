@@ -48,6 +48,9 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
                 return _coerce(value, option, where)
             except ConfigError as exc:
                 errors.append(exc)
+        literals = [a for o in get_args(tp) for a in (get_args(o) if get_origin(o) is Literal else ())]
+        if literals and all(get_origin(o) is Literal or o is type(None) for o in get_args(tp)):
+            raise ConfigError(f"{where}: expected one of {_type_name(tp)}, got {value!r}")
         raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
     if origin is Literal:
         if value in get_args(tp):
@@ -99,7 +102,7 @@ class ConfigBase:
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any] | None, *, _where: str | None = None) -> C:
         """Build the config from a mapping, rejecting unknown keys and values of the wrong type."""
-        where = _where or cls.__name__
+        where = cls.__name__ if _where is None else _where
         data = dict(data or {})
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
@@ -109,10 +112,19 @@ class ConfigBase:
             close = difflib.get_close_matches(key, fields, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(
-                f"{where}: unknown field {key!r}.{hint} Known fields: {', '.join(sorted(fields))}"
+                f"{where or 'top level'}: unknown field {key!r}.{hint} "
+                f"Known fields: {', '.join(sorted(fields))}"
             )
-        kwargs = {name: _coerce(value, hints[name], f"{where}.{name}") for name, value in data.items()}
-        return cls(**kwargs)
+        kwargs = {
+            name: _coerce(value, hints[name], f"{where}.{name}" if where else name)
+            for name, value in data.items()
+        }
+        try:
+            return cls(**kwargs)
+        except ConfigError as exc:
+            if _where is None or not where:
+                raise
+            raise ConfigError(f"{where}: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict of the config (JSON/YAML serialisable)."""
@@ -141,7 +153,16 @@ class ConfigBase:
 
     @classmethod
     def from_yaml(cls: type[C], path: str | Path) -> C:
-        return cls.from_dict(load_mapping(path), _where=f"{Path(path).name}")
+        return cls._from_file(path)
+
+    @classmethod
+    def _from_file(cls: type[C], path: str | Path) -> C:
+        try:
+            return cls.from_dict(load_mapping(path), _where="")
+        except ConfigError as exc:
+            if str(exc).startswith(str(path)):
+                raise
+            raise ConfigError(f"{path}: {exc}") from None
 
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -153,7 +174,7 @@ class ConfigBase:
 
     @classmethod
     def from_json(cls: type[C], path: str | Path) -> C:
-        return cls.from_dict(load_mapping(path), _where=f"{Path(path).name}")
+        return cls._from_file(path)
 
 
 def _plain(value: Any) -> Any:

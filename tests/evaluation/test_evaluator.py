@@ -1,0 +1,157 @@
+import json
+
+import pytest
+import sacrebleu
+import torch
+from rouge_score import rouge_scorer
+
+from domainft.data.templates import encode_prompt, render_prompt
+from domainft.errors import ConfigError, DataError
+from domainft.evaluation.config import DecodingConfig
+from domainft.evaluation.evaluator import Evaluator, System, resolve_systems
+from domainft.evaluation.generation import generate_texts
+from domainft.evaluation.metrics.lexical import UnicodeTokenizer
+from domainft.evaluation.report import EvaluationReport
+from domainft.models.adapters import LoraAdapterFactory
+from domainft.models.loading import QuantizedLoader
+
+
+@pytest.fixture()
+def fp32_model(tiny_model_dir):
+    return QuantizedLoader(tiny_model_dir, quantization=None).load()
+
+
+def _one_by_one(model, tok, prompts, max_new_tokens):
+    out = []
+    for p in prompts:
+        ids = torch.tensor([encode_prompt(tok, render_prompt(tok, p))])
+        with torch.no_grad():
+            gen = model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                do_sample=False,
+                max_new_tokens=max_new_tokens,
+                pad_token_id=tok.pad_token_id,
+            )
+        new = gen[0, ids.shape[1] :].tolist()
+        if tok.eos_token_id in new:
+            new = new[: new.index(tok.eos_token_id)]
+        out.append(tok.decode(new, skip_special_tokens=True).strip())
+    return out
+
+
+def test_batched_generation_equals_one_by_one_greedy(fp32_model, tiny_dsd):
+    model, tok = fp32_model
+    model.eval()
+    prompts = tiny_dsd["test"]["prompt"]
+    ids = [encode_prompt(tok, render_prompt(tok, p)) for p in prompts]
+    assert len({len(i) for i in ids}) > 1  # the batch really needs padding
+    batched = generate_texts(model, tok, ids, DecodingConfig(max_new_tokens=12, batch_size=3), progress=False)
+    assert batched == _one_by_one(model, tok, prompts, 12)
+    assert tok.padding_side == "right"  # restored
+
+
+def test_generation_stops_at_eos(fp32_model):
+    model, tok = fp32_model
+    with torch.no_grad():  # make EOS the most likely next token everywhere
+        model.lm_head.weight.zero_()
+        model.lm_head.weight[tok.eos_token_id] = 1.0
+        model.model.norm.weight.fill_(1.0)
+    ids = [encode_prompt(tok, render_prompt(tok, "anything"))]
+    assert generate_texts(model, tok, ids, DecodingConfig(max_new_tokens=20), progress=False) == [""]
+
+
+def test_compare_runs_the_base_through_the_adapter_switch(tiny_model_dir, tiny_dsd):
+    base, tok = QuantizedLoader(tiny_model_dir, quantization=None).load()
+    tuned = LoraAdapterFactory(r=4, alpha=64, target_modules="attention+mlp").apply(base)
+    torch.manual_seed(0)
+    with torch.no_grad():  # LoRA starts as a no-op (B = 0): give it weights so the adapter changes answers
+        for name, param in tuned.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.5)
+    systems = resolve_systems({"base": base, "tuned": tuned})
+    assert systems["base"].model is tuned and systems["base"].disable_adapter
+    assert not systems["tuned"].disable_adapter
+
+    evaluator = Evaluator(metrics=["rouge"], decoding={"max_new_tokens": 10}, progress=False)
+    report = evaluator.compare({"base": base, "tuned": tuned}, tiny_dsd["test"], tokenizer=tok)
+    fresh, _ = QuantizedLoader(tiny_model_dir, quantization=None).load()
+    fresh_answers = Evaluator(metrics=["rouge"], decoding={"max_new_tokens": 10}, progress=False).generate(
+        fresh, tok, tiny_dsd["test"]["prompt"]
+    )
+    base_answers = [s.predictions["base"] for s in report.samples]
+    tuned_answers = [s.predictions["tuned"] for s in report.samples]
+    assert base_answers == fresh_answers  # adapter really off for "base"
+    assert tuned_answers != base_answers  # and on for "tuned"
+    assert report.meta["systems"]["base"]["adapter_disabled"] is True
+    assert Evaluator.base_of(tuned).disable_adapter
+    with pytest.raises(ConfigError, match="PeftModel"):
+        Evaluator.base_of(fresh)
+
+
+def test_reported_metrics_equal_the_libraries_own_numbers(fp32_model, tiny_dsd, tmp_path):
+    model, tok = fp32_model
+    report = Evaluator(
+        metrics=["rouge", "bleu"], decoding=DecodingConfig(max_new_tokens=16), progress=False
+    ).evaluate(model, tok, tiny_dsd["test"], name="tiny")
+    preds = [s.predictions["tiny"] for s in report.samples]
+    refs = tiny_dsd["test"]["response"]
+    assert [s.reference for s in report.samples] == refs and [s.id for s in report.samples] == tiny_dsd[
+        "test"
+    ]["id"]
+    scorer = rouge_scorer.RougeScorer(
+        ["rouge1", "rouge2", "rougeL", "rougeLsum"], tokenizer=UnicodeTokenizer()
+    )
+    scores = [scorer.score(r, p) for r, p in zip(refs, preds, strict=True)]
+    for key in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
+        expected = sum(s[key].fmeasure for s in scores) / len(scores)
+        assert report.systems["tiny"][key].value == pytest.approx(expected, abs=1e-12)
+    assert report.systems["tiny"]["bleu"].value == pytest.approx(sacrebleu.corpus_bleu(preds, [refs]).score)
+    assert report.systems["tiny"]["bleu"].n == len(refs)
+
+    out = report.save(tmp_path / "eval")
+    for name in ("metrics.json", "samples.jsonl", "report.html", "metrics.png"):
+        assert (out / name).is_file()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {"systems", "comparisons", "meta"}
+    assert metrics["systems"]["tiny"]["bleu"]["value"] == pytest.approx(report.systems["tiny"]["bleu"].value)
+    lines = (out / "samples.jsonl").read_text().splitlines()
+    assert len(lines) == len(refs) and set(json.loads(lines[0])) == {
+        "id",
+        "prompt",
+        "reference",
+        "predictions",
+        "scores",
+    }
+    assert EvaluationReport.load(out).to_dict() == report.to_dict()
+
+
+def test_score_and_input_errors(fp32_model, tiny_dsd):
+    model, tok = fp32_model
+    ev = Evaluator(metrics=["bleu"], progress=False)
+    ref = "the hydraulic pump leaks oil at the shaft seal"
+    report = ev.score(
+        {"a": ["the pump is fine and runs"], "b": ["the hydraulic pump leaks oil at the seal"]}, [ref]
+    )
+    assert report.systems["b"]["bleu"].value > report.systems["a"]["bleu"].value
+    assert report.comparisons[0].a == "a" and report.comparisons[0].delta > 0
+    with pytest.raises(DataError, match="2 predictions for 1 references"):
+        ev.score({"a": ["x", "y"]}, ["x"])
+    with pytest.raises(DataError, match="empty"):
+        ev.evaluate(model, tok, tiny_dsd["test"].select([]))
+    with pytest.raises(DataError, match="lacks column"):
+        ev.evaluate(model, tok, [{"question": "q", "answer": "a"}])
+    with pytest.raises(ConfigError, match="unknown metric"):
+        Evaluator(metrics=["rouge", "meteor-xyz"])
+    with pytest.raises(ConfigError, match="at least one system"):
+        ev.compare({}, tiny_dsd["test"], tokenizer=tok)
+    assert isinstance(resolve_systems({"x": System(model)})["x"], System)
+
+
+def test_decoding_config_validation_and_kwargs():
+    assert DecodingConfig(do_sample=True, temperature=0.7).generate_kwargs()["temperature"] == 0.7
+    assert DecodingConfig().generate_kwargs()["temperature"] is None
+    with pytest.raises(ConfigError, match="top_p"):
+        DecodingConfig(top_p=0)
+    with pytest.raises(ConfigError, match="max_new_tokens"):
+        DecodingConfig(max_new_tokens=0)
