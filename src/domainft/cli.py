@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the offline end-to-end demo (tiny model, machinery tickets)")
     demo.add_argument("--output-dir", default="runs/demo", help="run folder (default: runs/demo)")
-    demo.add_argument("--epochs", type=float, default=20.0, help="training epochs (default: 20)")
+    demo.add_argument("--epochs", type=float, default=12.0, help="training epochs (default: 12)")
     demo.add_argument("--quiet", action="store_true", help="no progress output")
     demo.set_defaults(func=cmd_demo)
 

@@ -76,6 +76,7 @@ def evaluate_from_recipe(
     datasets: Any | None = None,
     model: Any | None = None,
     tokenizer: Any | None = None,
+    progress: bool = True,
 ) -> Any:
     """Compare the base model with base + adapter on the evaluation split and save the report."""
     from domainft.errors import DataError
@@ -90,7 +91,7 @@ def evaluate_from_recipe(
     if model is None:
         model, tokenizer = QuantizedLoader(config=recipe.model).load()
         model = load_adapter(model, adapter_dir or recipe.adapter_dir)
-    evaluator = make_evaluator(recipe)
+    evaluator = make_evaluator(recipe, progress=progress)
     report = evaluator.compare(
         {"base": Evaluator.base_of(model), "tuned": model}, datasets[split], tokenizer=tokenizer
     )

@@ -153,6 +153,8 @@ class DomainTrainer:
         if self.eval_dataset is not None:
             final_eval = finite_or_none(self.evaluate().get("eval_loss"))
         history = list(self.trainer.state.log_history)
+        if initial_eval is not None:  # trainer.train() starts a fresh state; keep the step-0 validation point
+            history.insert(0, {"step": 0, "epoch": 0.0, "eval_loss": initial_eval})
         supervised = int(sum(sum(1 for t in row if t != -100) for row in self.train_dataset["labels"]))
         self.result = TrainResult(
             train_loss=finite_or_none(output.training_loss),
