@@ -144,12 +144,7 @@ class ConfigBase:
     def to_yaml(self, path: str | Path | None = None) -> str:
         import yaml
 
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
-        if path is not None:
-            from domainft.utils.io import atomic_write_text
-
-            atomic_write_text(path, text)
-        return text
+        return _maybe_write(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), path)
 
     @classmethod
     def from_yaml(cls: type[C], path: str | Path) -> C:
@@ -165,16 +160,19 @@ class ConfigBase:
             raise ConfigError(f"{path}: {exc}") from None
 
     def to_json(self, path: str | Path | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
-        if path is not None:
-            from domainft.utils.io import atomic_write_text
-
-            atomic_write_text(path, text)
-        return text
+        return _maybe_write(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), path)
 
     @classmethod
     def from_json(cls: type[C], path: str | Path) -> C:
         return cls._from_file(path)
+
+
+def _maybe_write(text: str, path: str | Path | None) -> str:
+    if path is not None:
+        from domainft.utils.io import atomic_write_text
+
+        atomic_write_text(path, text)
+    return text
 
 
 def _plain(value: Any) -> Any:

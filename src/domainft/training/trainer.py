@@ -74,14 +74,7 @@ class DomainTrainer:
             )
         cfg = self.config
         self.template = resolve_template_name(tokenizer, cfg.template)
-        self.train_dataset, dropped_train = tokenize_dataset(
-            datasets["train"],
-            tokenizer,
-            template=self.template,
-            system_prompt=cfg.system_prompt,
-            max_length=cfg.max_length,
-            desc="tokenizing train",
-        )
+        self.train_dataset, dropped_train = self._tokenize(datasets["train"], "train")
         if len(self.train_dataset) == 0:
             raise DataError(
                 f"no training example fits max_length={cfg.max_length} tokens "
@@ -92,14 +85,7 @@ class DomainTrainer:
         dropped_eval: list[dict[str, Any]] = []
         validation = datasets.get("validation")
         if validation is not None and len(validation) > 0:
-            self.eval_dataset, dropped_eval = tokenize_dataset(
-                validation,
-                tokenizer,
-                template=self.template,
-                system_prompt=cfg.system_prompt,
-                max_length=cfg.max_length,
-                desc="tokenizing validation",
-            )
+            self.eval_dataset, dropped_eval = self._tokenize(validation, "validation")
             if len(self.eval_dataset) == 0:
                 self.eval_dataset = None
         self.dropped = [{**d, "split": "train"} for d in dropped_train] + [
@@ -113,6 +99,17 @@ class DomainTrainer:
             )
         self._build_trainer(callbacks or [])
         self.result: TrainResult | None = None
+
+    def _tokenize(self, dataset: Any, split: str) -> tuple[Any, list[dict[str, Any]]]:
+        cfg = self.config
+        return tokenize_dataset(
+            dataset,
+            self.tokenizer,
+            template=self.template,
+            system_prompt=cfg.system_prompt,
+            max_length=cfg.max_length,
+            desc=f"tokenizing {split}",
+        )
 
     def _build_trainer(self, callbacks: list[Any]) -> None:
         from transformers import Trainer
