@@ -16,7 +16,7 @@ def test_example_recipe_parses_into_the_component_configs():
         "mlp",
         "lm_head",
     ]
-    assert recipe.training.learning_rate == 0.005 and recipe.training.num_train_epochs == 12 and recipe.evaluation.decoding.max_new_tokens == 96
+    assert recipe.training.learning_rate == 0.005 and recipe.training.num_train_epochs == 20 and recipe.evaluation.decoding.max_new_tokens == 96
     assert recipe.eval_dir == Path("runs/machinery/eval")
 
 

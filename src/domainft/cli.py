@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the offline end-to-end demo (tiny model, machinery tickets)")
     demo.add_argument("--output-dir", default="runs/demo", help="run folder (default: runs/demo)")
-    demo.add_argument("--epochs", type=float, default=12.0, help="training epochs (default: 12)")
+    demo.add_argument("--epochs", type=float, default=20.0, help="training epochs (default: 20)")
     demo.add_argument("--quiet", action="store_true", help="no progress output")
     demo.set_defaults(func=cmd_demo)
 
@@ -115,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
+    if not args.verbose:  # bitsandbytes logs an optional-kernel miss at import on every CPU run
+        logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
     from domainft.errors import DomainftError
 
     try:

@@ -22,7 +22,7 @@ TICKET_PROMPT = "Machine: {machine_type}. Problem: {problem}"
 TICKET_RESPONSE = "Cause: {cause} Solution: {solution} Expected time: {hours:g} h."
 
 
-def demo_recipe(output_dir: str | Path = "runs/demo", *, epochs: float = 12.0) -> Recipe:
+def demo_recipe(output_dir: str | Path = "runs/demo", *, epochs: float = 20.0) -> Recipe:
     """The recipe the demo runs (its model path is filled in once the tiny model is built)."""
     output_dir = Path(output_dir)
     return Recipe(
@@ -49,7 +49,7 @@ def demo_recipe(output_dir: str | Path = "runs/demo", *, epochs: float = 12.0) -
     )
 
 
-def run_demo(output_dir: str | Path = "runs/demo", *, epochs: float = 12.0, progress: bool = True) -> Any:
+def run_demo(output_dir: str | Path = "runs/demo", *, epochs: float = 20.0, progress: bool = True) -> Any:
     """Run the demo end to end and return the :class:`EvaluationReport`."""
     from domainft.models.tiny import build_tiny_model
     from domainft.workflows import build_datasets, evaluate_from_recipe, train_from_recipe

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -209,9 +210,13 @@ class LoraAdapterFactory:
 
         lora_config = self.lora_config(model)
         if is_quantized(model):
-            model = prepare_model_for_kbit_training(
-                model, use_gradient_checkpointing=self.config.gradient_checkpointing
-            )
+            with warnings.catch_warnings():  # peft still calls a transformers property deprecated in v5
+                warnings.filterwarnings(
+                    "ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning
+                )
+                model = prepare_model_for_kbit_training(
+                    model, use_gradient_checkpointing=self.config.gradient_checkpointing
+                )
         peft_model = get_peft_model(model, lora_config)
         trainable, total = peft_model.get_nb_trainable_parameters()
         targets = lora_config.target_modules

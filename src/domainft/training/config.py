@@ -110,6 +110,7 @@ class TrainingConfig(ConfigBase):
 
     def to_training_arguments(self, *, has_eval: bool = True) -> Any:
         """The ``transformers.TrainingArguments`` of this config."""
+        import torch
         from transformers import TrainingArguments
 
         bf16, fp16 = self.mixed_precision()
@@ -145,6 +146,7 @@ class TrainingConfig(ConfigBase):
             "use_cpu": self.use_cpu,
             "disable_tqdm": self.disable_tqdm,
             "remove_unused_columns": False,
+            "dataloader_pin_memory": torch.cuda.is_available() and not self.use_cpu,
             "label_names": ["labels"],
         }
         kwargs.update(self.extra)

@@ -124,6 +124,10 @@ class DomainTrainer:
             processing_class=self.tokenizer,
             callbacks=[FourBitCpuLayoutCallback(), GradientGuard(), *callbacks],
         )
+        if self.config.disable_tqdm:  # quiet: no bars and no printed log lines (they stay in log_history)
+            from transformers.trainer_callback import PrinterCallback
+
+            self.trainer.remove_callback(PrinterCallback)
 
     @property
     def output_dir(self) -> Path:
@@ -194,6 +198,8 @@ class DomainTrainer:
         """Save the LoRA adapter (and the tokenizer) to ``directory`` (default ``output_dir/adapter``)."""
         path = Path(directory) if directory is not None else self.output_dir / "adapter"
         path.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(str(path))
+        # domainft never resizes embeddings (see ensure_pad_token), so a LoRA on lm_head needs only its own
+        # weights; peft would otherwise copy the whole embedding matrices into the adapter.
+        self.model.save_pretrained(str(path), save_embedding_layers=False)
         self.tokenizer.save_pretrained(str(path))
         return path
