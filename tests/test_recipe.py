@@ -51,3 +51,29 @@ def test_relative_paths_resolve_against_the_recipe_folder(tmp_path):
     recipe = Recipe.from_dict({"data": {"path": "data.jsonl"}, "model": {"name_or_path": "not-here"}})
     recipe.resolve_paths(tmp_path)
     assert recipe.data.path == str(tmp_path / "data.jsonl") and recipe.model.name_or_path == "not-here"
+
+
+def test_train_fails_before_work_on_a_missing_model_or_unknown_metric(tmp_path):
+    from domainft.workflows import train_from_recipe
+
+    recipe = Recipe.from_dict({"data": {"path": "builtin:machinery_tickets"},
+                               "training": {"output_dir": str(tmp_path / "run")}})
+    with pytest.raises(ConfigError, match=r"model\.name_or_path is empty"):
+        train_from_recipe(recipe)
+    recipe.model.name_or_path = "some/model"
+    recipe.evaluation.metrics = ["rouge", "blue"]
+    with pytest.raises(ConfigError, match="unknown metric 'blue'"):
+        train_from_recipe(recipe)
+    assert not (tmp_path / "run").exists()  # nothing written before the checks
+
+
+def test_direct_construction_checks_types():
+    from domainft import AdapterConfig, EvaluationConfig, TrainingConfig
+
+    with pytest.raises(ConfigError, match=r"AdapterConfig\.r: expected an integer, got '8'"):
+        AdapterConfig(r="8")
+    with pytest.raises(ConfigError, match=r"TrainingConfig\.learning_rate: expected a number"):
+        TrainingConfig(learning_rate="1e-4")
+    assert TrainingConfig(num_train_epochs=2).num_train_epochs == 2.0  # ints widen to float
+    a, b = EvaluationConfig(), EvaluationConfig()
+    assert a.decoding == b.decoding and a.decoding is not b.decoding

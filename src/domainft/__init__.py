@@ -41,6 +41,9 @@ _EXPORTS: dict[str, str] = {
     "DecodingConfig": "domainft.evaluation.config",
     "EvaluationReport": "domainft.evaluation.report",
     "register_metric": "domainft.evaluation.metrics",
+    "get_metric": "domainft.evaluation.metrics",
+    "Metric": "domainft.evaluation.metrics",
+    "MetricOutput": "domainft.evaluation.metrics",
     # recipes
     "Recipe": "domainft.recipe",
 }
@@ -69,7 +72,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.data.templates import PromptTemplate, register_template
     from domainft.evaluation.config import DecodingConfig, EvaluationConfig
     from domainft.evaluation.evaluator import Evaluator
-    from domainft.evaluation.metrics import register_metric
+    from domainft.evaluation.metrics import Metric, MetricOutput, get_metric, register_metric
     from domainft.evaluation.report import EvaluationReport
     from domainft.models.adapters import AdapterConfig, LoraAdapterFactory, register_target_preset
     from domainft.models.loading import ModelConfig, QuantizedLoader

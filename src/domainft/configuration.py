@@ -12,17 +12,27 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import json
 import types
 import typing
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from domainft.errors import ConfigError, DataFileNotFoundError
 
 C = TypeVar("C", bound="ConfigBase")
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _type_name(tp: Any) -> str:
@@ -89,6 +99,8 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             return value
         raise ConfigError(f"{where}: expected an integer, got {value!r}")
     if tp is str:
+        if isinstance(value, PurePath):
+            return str(value)
         if isinstance(value, str):
             return value
         raise ConfigError(f"{where}: expected a string, got {value!r}")
@@ -97,14 +109,29 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
 
 @dataclasses.dataclass
 class ConfigBase:
-    """Mixin for config dataclasses: ``from_dict``/``to_dict``, YAML and JSON files, field help."""
+    """Base of config dataclasses: typed fields, ``from_dict``/``to_dict``, YAML and JSON files, field help.
+
+    After construction every field is checked against its annotation (a wrong type raises a
+    ``ConfigError`` naming the field), then the subclass's :meth:`validate` checks values.
+    """
+
+    def __post_init__(self) -> None:
+        hints = _type_hints(type(self))
+        for f in dataclasses.fields(self):
+            if f.init:
+                value = _coerce(getattr(self, f.name), hints[f.name], f"{type(self).__name__}.{f.name}")
+                setattr(self, f.name, value)
+        self.validate()
+
+    def validate(self) -> None:
+        """Check field values; subclasses raise ``ConfigError`` naming the field."""
 
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any] | None, *, _where: str | None = None) -> C:
         """Build the config from a mapping, rejecting unknown keys and values of the wrong type."""
         where = cls.__name__ if _where is None else _where
         data = dict(data or {})
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
         unknown = [k for k in data if k not in fields]
         if unknown:
@@ -214,6 +241,10 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
 
 def config_field(default: Any = dataclasses.MISSING, help: str = "", **kwargs: Any) -> Any:
     """``dataclasses.field`` with ``help`` metadata; mutable defaults go through ``default_factory``."""
+    if isinstance(default, ConfigBase):
+        template = default
+        kwargs["default_factory"] = lambda: copy.deepcopy(template)
+        return dataclasses.field(metadata={"help": help}, **kwargs)
     if isinstance(default, (list, dict)):
         value = default
         kwargs["default_factory"] = lambda: type(value)(value)

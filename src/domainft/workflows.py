@@ -24,14 +24,14 @@ class TrainOutcome:
     adapter_dir: Path
 
 
-def build_datasets(recipe: Recipe) -> Any:
-    """Build the DatasetDict of a recipe and write its cleaning report into the run folder."""
+def build_datasets(recipe: Recipe, *, write_report: bool = True) -> Any:
+    """Build the DatasetDict of a recipe; write its cleaning report into the run folder if asked."""
     from domainft.data.builder import DatasetBuilder
 
     builder = DatasetBuilder.from_config(recipe.data)
     datasets = builder.build()
     report = getattr(builder, "cleaning_report", None)
-    if report is not None:
+    if report is not None and write_report:
         atomic_write_json(recipe.run_dir / "cleaning_report.json", report.to_dict())
         logger.info("cleaning: %s", report.summary())
     return datasets
@@ -43,6 +43,7 @@ def train_from_recipe(recipe: Recipe, datasets: Any | None = None) -> TrainOutco
     from domainft.models.loading import QuantizedLoader
     from domainft.training.trainer import DomainTrainer
 
+    check_recipe(recipe)
     recipe.run_dir.mkdir(parents=True, exist_ok=True)
     recipe.to_yaml(recipe.run_dir / "recipe.yaml")
     datasets = datasets if datasets is not None else build_datasets(recipe)
@@ -54,6 +55,17 @@ def train_from_recipe(recipe: Recipe, datasets: Any | None = None) -> TrainOutco
     result = trainer.train()
     adapter_dir = trainer.save_adapter(recipe.adapter_dir)
     return TrainOutcome(datasets, model, tokenizer, result, adapter_dir)
+
+
+def check_recipe(recipe: Recipe) -> None:
+    """Fail before any work on what can be checked up front: the model source and the metric names."""
+    from domainft.errors import ConfigError
+
+    if not recipe.model.name_or_path:
+        raise ConfigError("model.name_or_path is empty: give a model folder (save_pretrained) or a hub id")
+    if not recipe.data.path:
+        raise ConfigError("data.path is empty: give a data file or builtin:NAME")
+    make_evaluator(recipe, progress=False)  # raises on unknown or duplicate metric names
 
 
 def make_evaluator(recipe: Recipe, **kwargs: Any) -> Any:
@@ -84,7 +96,9 @@ def evaluate_from_recipe(
     from domainft.models.adapters import load_adapter
     from domainft.models.loading import QuantizedLoader
 
-    datasets = datasets if datasets is not None else build_datasets(recipe)
+    if model is None:
+        check_recipe(recipe)
+    datasets = datasets if datasets is not None else build_datasets(recipe, write_report=False)
     split = recipe.evaluation.split
     if split not in datasets:
         raise DataError(f"evaluation.split={split!r} is not a split of the data; splits: {sorted(datasets)}")

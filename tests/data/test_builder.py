@@ -118,10 +118,19 @@ def test_format_string_columns(qa_records):
     assert "question" in dsd["train"].column_names
 
 
-def test_format_string_none_renders_empty():
-    records = [{"a": "x", "b": None, "r": "y"}, {"a": "z", "b": "w", "r": "v"}]
-    ds = DatasetBuilder.from_records(records).with_columns(prompt="{a}|{b}", response="r").dataset
-    assert ds["prompt"] == ["x|", "z|w"]
+def test_format_string_with_an_empty_field_is_missing_and_cleaned_away():
+    records = [
+        {"a": "x", "b": None, "r": "y"},
+        {"a": "z", "b": "w", "r": "v"},
+        {"a": "q", "b": "   ", "r": "u"},
+    ]
+    builder = DatasetBuilder.from_records(records).with_columns(prompt="{a}|{b}", response="r")
+    assert builder.dataset["prompt"] == [None, "z|w", None]
+    builder.clean()
+    assert builder.dataset["prompt"] == ["z|w"]
+    report = builder.cleaning_report
+    assert sum(report.dropped_by_reason.values()) == 2
+    assert sorted(r["a"] for r in report.dropped) == ["q", "x"]
 
 
 def test_missing_plain_column_lists_found(qa_records):

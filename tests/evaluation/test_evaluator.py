@@ -155,3 +155,10 @@ def test_decoding_config_validation_and_kwargs():
         DecodingConfig(top_p=0)
     with pytest.raises(ConfigError, match="max_new_tokens"):
         DecodingConfig(max_new_tokens=0)
+
+
+def test_duplicate_metric_names_are_refused():
+    from domainft.evaluation.metrics import get_metric
+
+    with pytest.raises(ConfigError, match="more than once"):
+        Evaluator(metrics=["rouge", get_metric("rouge", rouge_types=["rouge1"])])

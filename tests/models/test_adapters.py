@@ -96,3 +96,10 @@ def test_adapter_config_validation_and_round_trip(tmp_path):
     cfg = AdapterConfig(r=64, alpha=16, target_modules=["attention", "mlp"], layers_to_transform=[0])
     cfg.to_yaml(tmp_path / "a.yaml")
     assert AdapterConfig.from_yaml(tmp_path / "a.yaml") == cfg
+
+
+def test_unknown_keyword_is_rejected_with_a_hint():
+    with pytest.raises(ConfigError, match="unknown argument 'rank'"):
+        LoraAdapterFactory(rank=8)
+    with pytest.raises(ConfigError, match="Did you mean 'use_dora'"):
+        LoraAdapterFactory(use_dorra=True)

@@ -58,6 +58,10 @@ def _to_text(value: Any, integral_floats: bool = False) -> str | None:
     raise TypeError(type(value).__name__)
 
 
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 class _RowFormatter(string.Formatter):
     """``str.format`` over a row where a missing value (None) renders as an empty string."""
 
@@ -197,7 +201,8 @@ class DatasetBuilder:
 
         ``prompt="question"`` renames the column ``question`` to ``prompt``. A value containing ``{`` is
         a format string: ``prompt="Machine: {machine_type}. Problem: {problem}"``; format specs work
-        (``{hours:g}``) and a None value renders as an empty string. Columns used only inside format
+        (``{hours:g}``). A row where a field of the format string is empty or None gets no value
+        (None), so :meth:`clean` drops it and reports why. Columns used only inside format
         strings, and unmapped columns, are kept. All mappings read the columns as they were before
         this call, so ``prompt="response", response="prompt"`` swaps them.
         """
@@ -320,10 +325,14 @@ class DatasetBuilder:
             )
 
     @staticmethod
-    def _render(template: str, target: str, rows: list[dict[str, Any]]) -> list[str]:
+    def _render(template: str, target: str, rows: list[dict[str, Any]]) -> list[str | None]:
         formatter = _RowFormatter()
-        out: list[str] = []
+        fields = _template_fields(template)
+        out: list[str | None] = []
         for i, row in enumerate(rows):
+            if any(_is_blank(row.get(f)) for f in fields):
+                out.append(None)  # a template with an empty field is missing, so clean() drops and reports it
+                continue
             try:
                 out.append(formatter.vformat(template, (), row))
             except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:

@@ -48,7 +48,7 @@ class DataConfig(ConfigBase):
         None, help="Keep only the first N records after loading (None keeps all)."
     )
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         where = type(self).__name__
         if isinstance(self.path, PurePath):
             self.path = str(self.path)

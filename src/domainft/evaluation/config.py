@@ -27,7 +27,7 @@ class DecodingConfig(ConfigBase):
     batch_size: int = config_field(16, help="Prompts generated together (left-padded, length-sorted).")
     seed: int = config_field(0, help="Seed for sampling.")
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         if self.max_new_tokens <= 0:
             raise ConfigError(f"DecodingConfig.max_new_tokens must be positive, got {self.max_new_tokens}")
         if self.batch_size <= 0:
@@ -60,16 +60,16 @@ class EvaluationConfig(ConfigBase):
     """What the Evaluator measures and where the report goes."""
 
     metrics: list[str] = config_field(["rouge", "bleu"], help="Registered metric names.")
-    decoding: DecodingConfig = config_field(None, help="Generation settings.")
+    decoding: DecodingConfig = config_field(DecodingConfig(), help="Generation settings.")
     max_samples: int | None = config_field(None, help="Evaluate on the first N test examples only.")
-    template: str | None = config_field(None, help="Prompt template; null = the tokenizer's chat template.")
+    template: str | None = config_field(
+        None, help="Prompt template; null = training.template in a recipe, else chat (alpaca if none)."
+    )
     system_prompt: str | None = config_field(None, help="System message rendered before every prompt.")
     output_dir: str | None = config_field(None, help="Report folder (default: <training.output_dir>/eval).")
     split: str = config_field("test", help="Dataset split to evaluate on.")
 
-    def __post_init__(self) -> None:
-        if self.decoding is None:
-            self.decoding = DecodingConfig()
+    def validate(self) -> None:
         if not self.metrics:
             raise ConfigError("EvaluationConfig.metrics must name at least one metric")
         if self.max_samples is not None and self.max_samples <= 0:

@@ -77,6 +77,13 @@ class Evaluator:
         self.config = config
         self.metric_specs = list(metrics) if metrics is not None else list(config.metrics)
         self.metrics = [get_metric(m) for m in self.metric_specs]
+        names = [m.name for m in self.metrics]
+        clashes = sorted({n for n in names if names.count(n) > 1})
+        if clashes:
+            raise ConfigError(
+                f"metrics {clashes} are given more than once; their results would overwrite each other. "
+                "Give each metric instance a distinct name"
+            )
         self.decoding = decoding or config.decoding
         self.template = template if template is not None else config.template
         self.system_prompt = system_prompt if system_prompt is not None else config.system_prompt

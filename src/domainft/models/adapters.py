@@ -80,7 +80,7 @@ class AdapterConfig(ConfigBase):
     )
     extra: dict[str, Any] = config_field({}, help="Other peft LoraConfig arguments, passed through.")
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         if self.r <= 0:
             raise ConfigError(f"AdapterConfig.r must be a positive integer, got {self.r}")
         if self.alpha <= 0:
@@ -129,12 +129,34 @@ def _linear_module_names(model: Any) -> list[str]:
     return sorted(names)
 
 
+def _check_peft_arguments(extra: dict[str, Any]) -> None:
+    """Unknown keyword arguments must be peft ``LoraConfig`` fields (typos fail here, not inside peft)."""
+    if not extra:
+        return
+    import dataclasses
+    import difflib
+
+    from peft import LoraConfig
+
+    known = {f.name for f in dataclasses.fields(LoraConfig)}
+    ours = set(AdapterConfig.field_help())
+    for key in extra:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known | ours), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"LoraAdapterFactory: unknown argument {key!r}.{hint} Use AdapterConfig fields "
+                f"({', '.join(sorted(ours))}) or peft LoraConfig fields"
+            )
+
+
 class LoraAdapterFactory:
     """Builds LoRA adapters from an :class:`AdapterConfig` (keyword arguments or ``config=``)."""
 
     def __init__(self, config: AdapterConfig | None = None, **kwargs: Any) -> None:
         data = config.to_dict() if config is not None else {}
         extra = {k: kwargs.pop(k) for k in list(kwargs) if k not in AdapterConfig.field_help()}
+        _check_peft_arguments(extra)
         data.update(kwargs)
         if extra:
             data["extra"] = {**data.get("extra", {}), **extra}

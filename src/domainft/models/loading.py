@@ -49,7 +49,7 @@ class ModelConfig(ConfigBase):
         None, help="Folder of a trained LoRA adapter to load on top (optional)."
     )
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         if self.quantization is not None and self.quantization not in QUANTIZATIONS:
             raise ConfigError(
                 f"ModelConfig.quantization={self.quantization!r} is unknown; "

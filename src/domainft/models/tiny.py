@@ -55,7 +55,7 @@ class TinyModelConfig(ConfigBase):
     max_position_embeddings: int = config_field(1024, help="Longest sequence the model accepts.")
     seed: int = config_field(0, help="Seed of the weight initialisation.")
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         if self.hidden_size % self.num_attention_heads:
             raise ConfigError(
                 f"TinyModelConfig.hidden_size={self.hidden_size} must be divisible by "

@@ -75,7 +75,7 @@ class TrainingConfig(ConfigBase):
     disable_tqdm: bool = config_field(False, help="Hide progress bars.")
     extra: dict[str, Any] = config_field({}, help="Other TrainingArguments fields, passed through.")
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         positive = (
             "per_device_train_batch_size",
             "per_device_eval_batch_size",
