@@ -16,7 +16,11 @@ def test_example_recipe_parses_into_the_component_configs():
         "mlp",
         "lm_head",
     ]
-    assert recipe.training.learning_rate == 0.005 and recipe.training.num_train_epochs == 20 and recipe.evaluation.decoding.max_new_tokens == 96
+    assert (
+        recipe.training.learning_rate == 0.005
+        and recipe.training.num_train_epochs == 20
+        and recipe.evaluation.decoding.max_new_tokens == 96
+    )
     assert recipe.eval_dir == Path("runs/machinery/eval")
 
 
@@ -56,8 +60,9 @@ def test_relative_paths_resolve_against_the_recipe_folder(tmp_path):
 def test_train_fails_before_work_on_a_missing_model_or_unknown_metric(tmp_path):
     from domainft.workflows import train_from_recipe
 
-    recipe = Recipe.from_dict({"data": {"path": "builtin:machinery_tickets"},
-                               "training": {"output_dir": str(tmp_path / "run")}})
+    recipe = Recipe.from_dict(
+        {"data": {"path": "builtin:machinery_tickets"}, "training": {"output_dir": str(tmp_path / "run")}}
+    )
     with pytest.raises(ConfigError, match=r"model\.name_or_path is empty"):
         train_from_recipe(recipe)
     recipe.model.name_or_path = "some/model"
