@@ -72,3 +72,25 @@ def test_demo_command_end_to_end(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     metrics = json.loads((tmp_path / "demo" / "eval" / "metrics.json").read_text())
     assert metrics["systems"]["tuned"]["rougeL"]["value"] > metrics["systems"]["base"]["rougeL"]["value"]
+
+
+def test_quickstart_example_runs(tmp_path):
+    script = ROOT / "examples" / "quickstart.py"
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--output-dir",
+            str(tmp_path / "q"),
+            "--epochs",
+            "1",
+            "--max-new-tokens",
+            "8",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "validation loss" in out.stdout and (tmp_path / "q" / "eval" / "report.html").is_file()
