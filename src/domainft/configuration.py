@@ -126,6 +126,24 @@ class ConfigBase:
     def validate(self) -> None:
         """Check field values; subclasses raise ``ConfigError`` naming the field."""
 
+    def require_positive(self, *names: str) -> None:
+        """Raise ``ConfigError`` naming the first of ``names`` whose value is set and not > 0."""
+        for name in names:
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ConfigError(f"{type(self).__name__}.{name} must be positive, got {value}")
+
+    def require_range(
+        self, name: str, low: float, high: float, *, low_open: bool = False, high_open: bool = True
+    ) -> None:
+        """Raise ``ConfigError`` unless ``low <= value <= high`` (ends excluded where open)."""
+        value = getattr(self, name)
+        too_low = value <= low if low_open else value < low
+        too_high = value >= high if high_open else value > high
+        if too_low or too_high:
+            interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            raise ConfigError(f"{type(self).__name__}.{name} must be in {interval}, got {value}")
+
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any] | None, *, _where: str | None = None) -> C:
         """Build the config from a mapping, rejecting unknown keys and values of the wrong type."""

@@ -28,18 +28,8 @@ class DecodingConfig(ConfigBase):
     seed: int = config_field(0, help="Seed for sampling.")
 
     def validate(self) -> None:
-        if self.max_new_tokens <= 0:
-            raise ConfigError(f"DecodingConfig.max_new_tokens must be positive, got {self.max_new_tokens}")
-        if self.batch_size <= 0:
-            raise ConfigError(f"DecodingConfig.batch_size must be positive, got {self.batch_size}")
-        if self.temperature <= 0:
-            raise ConfigError(f"DecodingConfig.temperature must be positive, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise ConfigError(f"DecodingConfig.top_p must be in (0, 1], got {self.top_p}")
-        if self.repetition_penalty <= 0:
-            raise ConfigError(
-                f"DecodingConfig.repetition_penalty must be positive, got {self.repetition_penalty}"
-            )
+        self.require_positive("max_new_tokens", "batch_size", "temperature", "repetition_penalty")
+        self.require_range("top_p", 0, 1, low_open=True, high_open=False)
 
     def generate_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``model.generate``."""
@@ -72,5 +62,4 @@ class EvaluationConfig(ConfigBase):
     def validate(self) -> None:
         if not self.metrics:
             raise ConfigError("EvaluationConfig.metrics must name at least one metric")
-        if self.max_samples is not None and self.max_samples <= 0:
-            raise ConfigError(f"EvaluationConfig.max_samples must be positive, got {self.max_samples}")
+        self.require_positive("max_samples")

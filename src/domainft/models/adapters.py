@@ -81,12 +81,8 @@ class AdapterConfig(ConfigBase):
     extra: dict[str, Any] = config_field({}, help="Other peft LoraConfig arguments, passed through.")
 
     def validate(self) -> None:
-        if self.r <= 0:
-            raise ConfigError(f"AdapterConfig.r must be a positive integer, got {self.r}")
-        if self.alpha <= 0:
-            raise ConfigError(f"AdapterConfig.alpha must be positive, got {self.alpha}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"AdapterConfig.dropout must be in [0, 1), got {self.dropout}")
+        self.require_positive("r", "alpha")
+        self.require_range("dropout", 0, 1)
         if isinstance(self.target_modules, str) and self.target_modules not in PRESET_NAMES:
             raise ConfigError(
                 f"AdapterConfig.target_modules={self.target_modules!r} is not a preset; use one of "

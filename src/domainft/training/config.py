@@ -76,20 +76,15 @@ class TrainingConfig(ConfigBase):
     extra: dict[str, Any] = config_field({}, help="Other TrainingArguments fields, passed through.")
 
     def validate(self) -> None:
-        positive = (
+        self.require_positive(
             "per_device_train_batch_size",
             "per_device_eval_batch_size",
             "gradient_accumulation_steps",
             "max_length",
             "logging_steps",
+            "learning_rate",
         )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"TrainingConfig.{name} must be positive, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise ConfigError(f"TrainingConfig.learning_rate must be positive, got {self.learning_rate}")
-        if not 0.0 <= self.warmup_ratio < 1.0:
-            raise ConfigError(f"TrainingConfig.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        self.require_range("warmup_ratio", 0, 1)
         if self.num_train_epochs <= 0 and self.max_steps <= 0:
             raise ConfigError("TrainingConfig: set num_train_epochs > 0 or max_steps > 0")
         if self.eval_strategy == "steps" and not self.eval_steps:
