@@ -63,3 +63,9 @@ def test_model_config_yaml_round_trip(tmp_path):
     cfg = ModelConfig(name_or_path="m", quantization="int8", device_map=None, adapter="a")
     cfg.to_yaml(tmp_path / "m.yaml")
     assert ModelConfig.from_yaml(tmp_path / "m.yaml") == cfg
+
+
+def test_missing_relative_folder_with_the_hub_off(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="model folder not found: runs/nothing-here and the model hub is off"):
+        QuantizedLoader("runs/nothing-here").load()

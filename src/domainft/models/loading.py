@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -156,8 +157,17 @@ class QuantizedLoader:
         looks_local = (
             path.is_absolute() or name.startswith((".", "~")) or path.exists() or name.count("/") > 1
         )
-        if looks_local and not path.is_dir():
-            raise ModelError(f"model folder not found: {name} (give a folder saved with save_pretrained)")
+        hub_off = self.config.local_files_only or os.environ.get("HF_HUB_OFFLINE", "").lower() in (
+            "1",
+            "true",
+            "yes",
+        )
+        if (looks_local or hub_off) and not path.is_dir():
+            why = "" if looks_local else " and the model hub is off (HF_HUB_OFFLINE / local_files_only)"
+            raise ModelError(
+                f"model folder not found: {name}{why}; give a folder saved with save_pretrained "
+                "(build a tiny one offline with `domainft tiny-model`)"
+            )
         if path.is_dir() and not (path / "config.json").is_file():
             raise ModelError(f"{name} has no config.json: is it a model folder saved with save_pretrained?")
 

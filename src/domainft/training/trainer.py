@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 from domainft.data.templates import resolve_template_name, tokenize_dataset
 from domainft.errors import DataError, TrainingError
 from domainft.models.bnb_cpu import restore_trainable_4bit_layout
-from domainft.training.callbacks import FourBitCpuLayoutCallback, GradientGuard, finite_or_none
+from domainft.training.callbacks import FourBitCpuLayoutCallback, GradientGuard
 from domainft.training.collator import PaddingCollator
 from domainft.training.config import TrainingConfig
 from domainft.training.manifest import build_manifest, dataset_fingerprints
@@ -26,6 +27,15 @@ from domainft.training.plots import plot_loss_curves
 from domainft.utils.io import atomic_write_json
 
 logger = logging.getLogger(__name__)
+
+
+def finite_or_none(value: Any) -> float | None:
+    """``value`` as a float, or None when it is missing or not finite (never NaN in a manifest)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 @dataclass
