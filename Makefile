@@ -11,6 +11,8 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export RAGAS_DO_NOT_TRACK := true
+export HF_HUB_DISABLE_TELEMETRY := 1
+export DO_NOT_TRACK := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test test-all lint format bench clean
