@@ -67,5 +67,7 @@ def test_model_config_yaml_round_trip(tmp_path):
 
 def test_missing_relative_folder_with_the_hub_off(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(ModelError, match="model folder not found: runs/nothing-here and the model hub is off"):
+    with pytest.raises(
+        ModelError, match="model folder not found: runs/nothing-here and the model hub is off"
+    ):
         QuantizedLoader("runs/nothing-here").load()
