@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import functools
 import json
 import types
 import typing
@@ -26,13 +27,9 @@ from domainft.errors import ConfigError, DataFileNotFoundError
 C = TypeVar("C", bound="ConfigBase")
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
+@functools.cache
 def _type_hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+    return typing.get_type_hints(cls)
 
 
 def _type_name(tp: Any) -> str:
@@ -52,14 +49,13 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         return value
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
-        errors = []
-        for option in get_args(tp):
+        options = get_args(tp)
+        for option in options:
             try:
                 return _coerce(value, option, where)
-            except ConfigError as exc:
-                errors.append(exc)
-        literals = [a for o in get_args(tp) for a in (get_args(o) if get_origin(o) is Literal else ())]
-        if literals and all(get_origin(o) is Literal or o is type(None) for o in get_args(tp)):
+            except ConfigError:
+                continue
+        if all(get_origin(o) is Literal or o is type(None) for o in options):
             raise ConfigError(f"{where}: expected one of {_type_name(tp)}, got {value!r}")
         raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
     if origin is Literal:
@@ -177,8 +173,7 @@ class ConfigBase:
         for f in dataclasses.fields(self):
             if not f.init:
                 continue
-            value = getattr(self, f.name)
-            out[f.name] = value.to_dict() if isinstance(value, ConfigBase) else _plain(value)
+            out[f.name] = _plain(getattr(self, f.name))
         return out
 
     @classmethod

@@ -30,7 +30,7 @@ def build_datasets(recipe: Recipe, *, write_report: bool = True) -> Any:
 
     builder = DatasetBuilder.from_config(recipe.data)
     datasets = builder.build()
-    report = getattr(builder, "cleaning_report", None)
+    report = builder.cleaning_report
     if report is not None and write_report:
         atomic_write_json(recipe.run_dir / "cleaning_report.json", report.to_dict())
         logger.info("cleaning: %s", report.summary())
@@ -43,7 +43,7 @@ def train_from_recipe(recipe: Recipe, datasets: Any | None = None) -> TrainOutco
     from domainft.models.loading import QuantizedLoader
     from domainft.training.trainer import DomainTrainer
 
-    check_recipe(recipe)
+    check_recipe(recipe, progress=False)
     recipe.run_dir.mkdir(parents=True, exist_ok=True)
     recipe.to_yaml(recipe.run_dir / "recipe.yaml")
     datasets = datasets if datasets is not None else build_datasets(recipe)
@@ -57,15 +57,18 @@ def train_from_recipe(recipe: Recipe, datasets: Any | None = None) -> TrainOutco
     return TrainOutcome(datasets, model, tokenizer, result, adapter_dir)
 
 
-def check_recipe(recipe: Recipe) -> None:
-    """Fail before any work on what can be checked up front: the model source and the metric names."""
+def check_recipe(recipe: Recipe, **evaluator_kwargs: Any) -> Any:
+    """Fail before any work on what can be checked up front: the model source and the metric names.
+
+    Returns the recipe's Evaluator, whose construction is the metric check.
+    """
     from domainft.errors import ConfigError
 
     if not recipe.model.name_or_path:
         raise ConfigError("model.name_or_path is empty: give a model folder (save_pretrained) or a hub id")
     if not recipe.data.path:
         raise ConfigError("data.path is empty: give a data file or builtin:NAME")
-    make_evaluator(recipe, progress=False)  # raises on unknown or duplicate metric names
+    return make_evaluator(recipe, **evaluator_kwargs)  # raises on unknown or duplicate metric names
 
 
 def make_evaluator(recipe: Recipe, **kwargs: Any) -> Any:
@@ -97,7 +100,9 @@ def evaluate_from_recipe(
     from domainft.models.loading import QuantizedLoader
 
     if model is None:
-        check_recipe(recipe)
+        evaluator = check_recipe(recipe, progress=progress)
+    else:
+        evaluator = make_evaluator(recipe, progress=progress)
     datasets = datasets if datasets is not None else build_datasets(recipe, write_report=False)
     split = recipe.evaluation.split
     if split not in datasets:
@@ -105,7 +110,6 @@ def evaluate_from_recipe(
     if model is None:
         model, tokenizer = QuantizedLoader(config=recipe.model).load()
         model = load_adapter(model, adapter_dir or recipe.adapter_dir)
-    evaluator = make_evaluator(recipe, progress=progress)
     report = evaluator.compare(
         {"base": Evaluator.base_of(model), "tuned": model}, datasets[split], tokenizer=tokenizer
     )

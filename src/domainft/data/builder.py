@@ -212,6 +212,7 @@ class DatasetBuilder:
             return self
         ds = self._dataset
         found = set(ds.column_names)
+        fields_of: dict[str, list[str]] = {}  # the columns each format string reads
         for target, spec in mapping.items():
             if not isinstance(spec, str) or not spec:
                 raise ConfigError(
@@ -219,7 +220,7 @@ class DatasetBuilder:
                 )
             if "{" in spec:
                 try:
-                    needed = _template_fields(spec)
+                    needed = fields_of[target] = _template_fields(spec)
                 except ValueError as exc:
                     raise DataError(
                         f"with_columns: {target}={spec!r} is not a valid format string: {exc}"
@@ -239,7 +240,7 @@ class DatasetBuilder:
             if "{" in spec:
                 if rows is None:
                     rows = ds.to_list()
-                new_columns[target] = self._render(spec, target, rows)
+                new_columns[target] = self._render(spec, target, rows, fields_of[target])
             else:
                 values = ds[spec]
                 new_columns[target] = list(values) if not isinstance(values, list) else values
@@ -325,9 +326,10 @@ class DatasetBuilder:
             )
 
     @staticmethod
-    def _render(template: str, target: str, rows: list[dict[str, Any]]) -> list[str | None]:
+    def _render(
+        template: str, target: str, rows: list[dict[str, Any]], fields: list[str]
+    ) -> list[str | None]:
         formatter = _RowFormatter()
-        fields = _template_fields(template)
         out: list[str | None] = []
         for i, row in enumerate(rows):
             if any(_is_blank(row.get(f)) for f in fields):

@@ -95,6 +95,14 @@ def encode_prompt(tokenizer: Any, prompt_text: str, template: str | None = None)
     return list(tokenizer(prompt_text, add_special_tokens=add_special)["input_ids"])
 
 
+def prompt_ids(
+    tokenizer: Any, prompt: str, template: str | None = None, system_prompt: str | None = None
+) -> list[int]:
+    """Token ids of ``prompt`` rendered with ``template``: what the model reads before answering."""
+    name = resolve_template_name(tokenizer, template)
+    return encode_prompt(tokenizer, render_prompt(tokenizer, prompt, name, system_prompt), name)
+
+
 def encode_example(
     tokenizer: Any,
     prompt: str,
@@ -105,12 +113,9 @@ def encode_example(
     """``input_ids`` and ``labels`` of one example: prompt masked, response and EOS learned."""
     if tokenizer.eos_token_id is None:
         raise ModelError("the tokenizer has no EOS token; set tokenizer.eos_token so answers can end")
-    prompt_ids = encode_prompt(tokenizer, render_prompt(tokenizer, prompt, template, system_prompt), template)
+    ids = prompt_ids(tokenizer, prompt, template, system_prompt)
     response_ids = [*tokenizer(response, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
-    return {
-        "input_ids": prompt_ids + response_ids,
-        "labels": [IGNORE_INDEX] * len(prompt_ids) + response_ids,
-    }
+    return {"input_ids": ids + response_ids, "labels": [IGNORE_INDEX] * len(ids) + response_ids}
 
 
 def tokenize_dataset(

@@ -19,7 +19,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from domainft.data.templates import encode_prompt, render_prompt, resolve_template_name
+from domainft.data.templates import prompt_ids, resolve_template_name
 from domainft.errors import ConfigError, DataError
 from domainft.evaluation.config import DecodingConfig, EvaluationConfig
 from domainft.evaluation.generation import generate_texts
@@ -75,8 +75,7 @@ class Evaluator:
         if isinstance(decoding, dict):
             decoding = DecodingConfig.from_dict(decoding)
         self.config = config
-        self.metric_specs = list(metrics) if metrics is not None else list(config.metrics)
-        self.metrics = [get_metric(m) for m in self.metric_specs]
+        self.metrics = [get_metric(m) for m in (metrics if metrics is not None else config.metrics)]
         names = [m.name for m in self.metrics]
         clashes = sorted({n for n in names if names.count(n) > 1})
         if clashes:
@@ -124,13 +123,10 @@ class Evaluator:
         """Answers of one system to raw prompts, rendered with the evaluator's template."""
         system = system if isinstance(system, System) else System(system)
         template = resolve_template_name(tokenizer, self.template)
-        prompt_ids = [
-            encode_prompt(tokenizer, render_prompt(tokenizer, p, template, self.system_prompt), template)
-            for p in prompts
-        ]
+        ids = [prompt_ids(tokenizer, p, template, self.system_prompt) for p in prompts]
         with system.context():
             return generate_texts(
-                system.model, tokenizer, prompt_ids, self.decoding, desc=desc, progress=self.progress
+                system.model, tokenizer, ids, self.decoding, desc=desc, progress=self.progress
             )
 
     def score(
@@ -154,10 +150,10 @@ class Evaluator:
         return EvaluationReport.from_outputs(
             outputs=outputs,
             ids=ids or [str(i) for i in range(n)],
-            prompts=prompts or [""] * n,
+            prompts=prompts,
             references=list(references),
             predictions={k: list(v) for k, v in predictions.items()},
-            meta=meta or {},
+            meta=meta,
         )
 
     def compare(self, systems: Mapping[str, Any], dataset: Any, *, tokenizer: Any) -> EvaluationReport:

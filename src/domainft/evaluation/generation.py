@@ -3,21 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from domainft.evaluation.config import DecodingConfig
-
-
-@contextmanager
-def left_padding(tokenizer: Any):
-    """Temporarily pad on the left, as decoder-only generation needs."""
-    old = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        yield tokenizer
-    finally:
-        tokenizer.padding_side = old
 
 
 def generate_texts(

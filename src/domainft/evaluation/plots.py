@@ -9,13 +9,12 @@ Example:
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from domainft.utils.io import atomic_write_bytes
+from domainft.utils.plotting import agg_figure, figure_png
 
 # Metrics on a 0-100 scale: never squeeze them onto a 0-1 axis, even when a score is below 1.
 _PERCENT_SCALE_METRICS = frozenset({"bleu", "sacrebleu", "chrf", "chrf++", "ter"})
@@ -47,9 +46,6 @@ def plot_metrics(
         title: figure title.
         max_cols: panels per row.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     system_names = list(systems)
     metric_names: list[str] = []
     for metrics in systems.values():
@@ -60,8 +56,7 @@ def plot_metrics(
     nrows = math.ceil(len(metric_names) / max(1, max_cols))
     ncols = math.ceil(len(metric_names) / nrows)  # balanced rows: 5 metrics -> 1x5, 6 -> 2x3
     panel_w = max(2.6, 0.9 * len(system_names) + 1.2)
-    fig = Figure(figsize=(panel_w * ncols, 2.9 * nrows + (0.4 if title else 0.0)), dpi=110)
-    FigureCanvasAgg(fig)
+    fig = agg_figure((panel_w * ncols, 2.9 * nrows + (0.4 if title else 0.0)))
     colours = [f"C{i % 10}" for i in range(len(system_names))]
 
     for k, metric in enumerate(metric_names):
@@ -118,9 +113,4 @@ def plot_metrics(
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    png = buf.getvalue()
-    if path is not None:
-        atomic_write_bytes(path, png)
-    return png
+    return figure_png(fig, path)

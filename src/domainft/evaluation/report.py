@@ -112,7 +112,7 @@ class MetricValue:
         self.n = int(self.n)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n}
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MetricValue:
@@ -146,15 +146,7 @@ class Comparison:
             raise ValueError(f"{where}.p_value must lie in [0, 1], got {self.p_value}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "a": self.a,
-            "b": self.b,
-            "metric": self.metric,
-            "delta": self.delta,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "p_value": self.p_value,
-        }
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
@@ -197,13 +189,7 @@ class SampleRecord:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "prompt": self.prompt,
-            "reference": self.reference,
-            "predictions": dict(self.predictions),
-            "scores": {s: dict(m) for s, m in self.scores.items()},
-        }
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SampleRecord:

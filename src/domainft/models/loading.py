@@ -20,8 +20,7 @@ from typing import Any, Literal
 from domainft.configuration import ConfigBase, config_field
 from domainft.errors import ConfigError, ModelError
 
-QUANTIZATIONS = ("nf4", "fp4", "int8")
-DTYPES = ("auto", "float32", "bfloat16", "float16")
+_TRUTHY = ("1", "true", "yes")
 
 
 @dataclass
@@ -49,19 +48,6 @@ class ModelConfig(ConfigBase):
     adapter: str | None = config_field(
         None, help="Folder of a trained LoRA adapter to load on top (optional)."
     )
-
-    def validate(self) -> None:
-        if self.quantization is not None and self.quantization not in QUANTIZATIONS:
-            raise ConfigError(
-                f"ModelConfig.quantization={self.quantization!r} is unknown; "
-                f"use one of {', '.join(QUANTIZATIONS)} "
-                "or null"
-            )
-        for name in ("compute_dtype", "dtype"):
-            if getattr(self, name) not in DTYPES:
-                raise ConfigError(
-                    f"ModelConfig.{name}={getattr(self, name)!r}; use one of {', '.join(DTYPES)}"
-                )
 
 
 def resolve_dtype(name: str) -> Any:
@@ -157,11 +143,7 @@ class QuantizedLoader:
         looks_local = (
             path.is_absolute() or name.startswith((".", "~")) or path.exists() or name.count("/") > 1
         )
-        hub_off = self.config.local_files_only or os.environ.get("HF_HUB_OFFLINE", "").lower() in (
-            "1",
-            "true",
-            "yes",
-        )
+        hub_off = self.config.local_files_only or os.environ.get("HF_HUB_OFFLINE", "").lower() in _TRUTHY
         if (looks_local or hub_off) and not path.is_dir():
             why = "" if looks_local else " and the model hub is off (HF_HUB_OFFLINE / local_files_only)"
             raise ModelError(

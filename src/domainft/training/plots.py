@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from domainft.utils.plotting import agg_figure, figure_png
+
 
 def loss_series(log_history: list[dict[str, Any]]) -> dict[str, list[tuple[float, float]]]:
     """``{"train": [(step, loss)...], "validation": [(step, loss)...]}`` from ``state.log_history``."""
@@ -20,13 +22,9 @@ def loss_series(log_history: list[dict[str, Any]]) -> dict[str, list[tuple[float
 
 def plot_loss_curves(log_history: list[dict[str, Any]], path: str | Path, title: str = "Loss") -> Path:
     """Write a PNG of training and validation loss against optimizer steps."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     series = loss_series(log_history)
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
+    fig = agg_figure((6.4, 4.0))
+    ax = fig.add_subplot()
     for name, style in (("train", "-"), ("validation", "o-")):
         points = series[name]
         if points:
@@ -39,8 +37,5 @@ def plot_loss_curves(log_history: list[dict[str, Any]], path: str | Path, title:
     if any(series.values()):
         ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    figure_png(fig, path)
+    return Path(path)

@@ -16,9 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domainft.data.templates import resolve_template_name, tokenize_dataset
+from domainft.data.templates import IGNORE_INDEX, resolve_template_name, tokenize_dataset
 from domainft.errors import DataError, TrainingError
-from domainft.models.bnb_cpu import restore_trainable_4bit_layout
 from domainft.training.callbacks import FourBitCpuLayoutCallback, GradientGuard
 from domainft.training.collator import PaddingCollator
 from domainft.training.config import TrainingConfig
@@ -147,9 +146,7 @@ class DomainTrainer:
         """Validation loss (per supervised token) of the current adapter."""
         if self.eval_dataset is None:
             raise DataError("there is no validation split to evaluate on")
-        metrics = self.trainer.evaluate()
-        restore_trainable_4bit_layout(self.model)
-        return metrics
+        return self.trainer.evaluate()  # FourBitCpuLayoutCallback.on_evaluate restores 4-bit layouts
 
     def train(self, resume_from_checkpoint: str | bool | None = None) -> TrainResult:
         """Train, then compute the final validation loss and write the manifest and the loss curve."""
@@ -157,7 +154,6 @@ class DomainTrainer:
         initial_eval = None
         if self.eval_dataset is not None:
             initial_eval = finite_or_none(self.evaluate().get("eval_loss"))
-        restore_trainable_4bit_layout(self.model)
         self.model.train()
         output = self.trainer.train(resume_from_checkpoint=resume_from_checkpoint)
         final_eval = None
@@ -166,7 +162,7 @@ class DomainTrainer:
         history = list(self.trainer.state.log_history)
         if initial_eval is not None:  # trainer.train() starts a fresh state; keep the step-0 validation point
             history.insert(0, {"step": 0, "epoch": 0.0, "eval_loss": initial_eval})
-        supervised = int(sum(sum(1 for t in row if t != -100) for row in self.train_dataset["labels"]))
+        supervised = sum(sum(1 for t in row if t != IGNORE_INDEX) for row in self.train_dataset["labels"])
         self.result = TrainResult(
             train_loss=finite_or_none(output.training_loss),
             eval_loss=final_eval,
