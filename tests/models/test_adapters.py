@@ -103,3 +103,18 @@ def test_unknown_keyword_is_rejected_with_a_hint():
         LoraAdapterFactory(rank=8)
     with pytest.raises(ConfigError, match="Did you mean 'use_dora'"):
         LoraAdapterFactory(use_dorra=True)
+
+
+def test_adapter_initialisation_is_seeded_and_leaves_the_global_rng_alone(tiny_model_dir):
+    def lora_a(seed):
+        model, _ = QuantizedLoader(tiny_model_dir, quantization=None).load()
+        peft_model = LoraAdapterFactory(r=4, target_modules="attention", seed=seed).apply(model)
+        return torch.cat([p.detach().flatten() for n, p in peft_model.named_parameters() if "lora_A" in n])
+
+    torch.manual_seed(123)
+    expected_next = torch.rand(1)
+    torch.manual_seed(123)
+    first = lora_a(7)
+    assert torch.equal(torch.rand(1), expected_next)  # apply() did not consume the caller's random stream
+    assert torch.equal(first, lora_a(7))
+    assert not torch.equal(first, lora_a(8))

@@ -114,3 +114,15 @@ def test_refuses_models_without_adapter_and_bad_data(tiny_model_dir, tiny_dsd, t
         DomainTrainer(
             model=peft_model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path, max_length=8)
         )
+
+
+def test_same_seeds_give_the_same_run(tiny_model_dir, tiny_dsd, tmp_path):
+    losses = []
+    for run in ("a", "b"):
+        torch.manual_seed(len(run) + len(losses))  # a different global RNG state before each run
+        model, tok = _peft(tiny_model_dir, quantization=None)
+        config = _config(tmp_path / run, num_train_epochs=2)
+        losses.append(
+            DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=config).train().eval_loss
+        )
+    assert losses[0] == losses[1]

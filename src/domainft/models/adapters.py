@@ -78,6 +78,9 @@ class AdapterConfig(ConfigBase):
     gradient_checkpointing: bool = config_field(
         False, help="Enable gradient checkpointing in k-bit preparation."
     )
+    seed: int = config_field(
+        0, help="Seed of the adapter weights' initialisation (the global RNG is left as it was)."
+    )
     extra: dict[str, Any] = config_field({}, help="Other peft LoraConfig arguments, passed through.")
 
     def validate(self) -> None:
@@ -235,7 +238,12 @@ class LoraAdapterFactory:
                 model = prepare_model_for_kbit_training(
                     model, use_gradient_checkpointing=self.config.gradient_checkpointing
                 )
-        peft_model = get_peft_model(model, lora_config)
+        import torch
+
+        devices = list(range(torch.cuda.device_count()))
+        with torch.random.fork_rng(devices=devices):  # same seed, same adapter: runs are reproducible
+            torch.manual_seed(self.config.seed)
+            peft_model = get_peft_model(model, lora_config)
         trainable, total = peft_model.get_nb_trainable_parameters()
         targets = lora_config.target_modules
         self.summary = AdapterSummary(
