@@ -22,6 +22,9 @@ _EXPORTS: dict[str, str] = {
     "DataConfig": "domainft.data.config",
     "CleaningReport": "domainft.data.cleaning",
     "register_format": "domainft.data.formats",
+    "register_reader": "domainft.data.readers",
+    "register_exporter": "domainft.data.export",
+    "register_cleaning_step": "domainft.data.cleaning",
     "register_template": "domainft.data.templates",
     "PromptTemplate": "domainft.data.templates",
     # models
@@ -66,9 +69,11 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from domainft.data.builder import DatasetBuilder
-    from domainft.data.cleaning import CleaningReport
+    from domainft.data.cleaning import CleaningReport, register_cleaning_step
     from domainft.data.config import DataConfig
+    from domainft.data.export import register_exporter
     from domainft.data.formats import register_format
+    from domainft.data.readers import register_reader
     from domainft.data.templates import PromptTemplate, register_template
     from domainft.evaluation.config import DecodingConfig, EvaluationConfig
     from domainft.evaluation.evaluator import Evaluator

@@ -96,7 +96,7 @@ def test_from_file_missing(tmp_path):
 def test_from_file_csv_with_format(tmp_path, qa_records):
     path = tmp_path / "faq.data"
     pd.DataFrame(qa_records).to_csv(path, index=False)
-    builder = DatasetBuilder.from_file(path, format="csv").with_columns(prompt="question", response="answer")
+    builder = DatasetBuilder.from_file(path, reader="csv").with_columns(prompt="question", response="answer")
     assert builder.dataset.num_rows == 10 and builder.source == str(path)
 
 
@@ -278,7 +278,7 @@ def test_from_config_builtin():
 def test_data_config_yaml_round_trip(tmp_path):
     cfg = DataConfig(
         path="tickets.jsonl",
-        format="jsonl",
+        reader="jsonl",
         columns={"prompt": "Machine: {machine_type}. Problem: {problem}", "response": "solution"},
         clean=False,
         validation=0.05,

@@ -1,327 +1,418 @@
-"""File readers for training data, keyed by format name, and the ``register_format`` extension point.
+"""Record formats: how the rows of a source map onto domainft's canonical columns.
 
-Built-in formats: ``csv``, ``tsv``, ``json`` (one array of objects), ``jsonl`` (one object per line)
-and ``parquet``. The format is taken from the file suffix unless given explicitly. A path written
-``builtin:NAME`` reads a dataset shipped with domainft (see :mod:`domainft.data.samples`).
+Canonical rows have ``prompt`` and ``response`` text, optionally ``system`` and, for multi-turn data,
+``messages``: a list of ``{"role": "system"|"user"|"assistant", "content": str}`` ending with an
+assistant turn (then ``prompt`` is the last user turn and ``response`` the last assistant turn).
+
+Built-in formats (``register_format`` adds more):
+
+============== =========================================================================================
+``prompt_response`` ``prompt``/``response`` columns, kept as they are (map other names with ``with_columns``)
+``alpaca``      ``instruction``, optional ``input``, ``output`` (optional ``system``)
+``sharegpt``    ``conversations``: ``[{"from": "human"|"gpt"|"system", "value": ...}, ...]``
+``messages``    OpenAI-style ``messages``: ``[{"role": ..., "content": ...}, ...]``, optional system turn
+``dialogue``    one row per utterance (dialogue id, turn, speaker, text, optional timestamp), assembled
+                into one conversation per dialogue
+============== =========================================================================================
+
+A conversion never drops a row silently: a row it cannot use (e.g. a conversation without an
+assistant turn) is returned in ``rejected`` with a reason, and the builder adds it to its cleaning
+report.
 
 Example:
-    >>> import json, tempfile, pathlib
-    >>> from domainft.data.formats import read_records
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "faq.jsonl"
-    >>> _ = path.write_text(json.dumps({"question": "Oil?", "answer": "Every 500 h."}) + "\\n")
-    >>> read_records(path).column_names
-    ['question', 'answer']
-
-Adding a format: a reader takes a ``Path`` and returns a ``datasets.Dataset``, a ``pandas.DataFrame``
-or a list of dicts::
-
-    >>> from domainft.data.formats import register_format
-    >>> @register_format("pipes-demo", suffixes=[".pipesdemo"])
-    ... def read_pipes(path):
-    ...     lines = path.read_text().splitlines()
-    ...     return [dict(zip(("prompt", "response"), line.split("|"))) for line in lines]
+    >>> from domainft.data.formats import apply_format
+    >>> import datasets
+    >>> ds = datasets.Dataset.from_list([{"conversations": [
+    ...     {"from": "human", "value": "Fan is loud"}, {"from": "gpt", "value": "Check the bearing."}]}])
+    >>> out, rejected = apply_format(ds, "sharegpt")
+    >>> out[0]["prompt"], out[0]["response"], out[0]["messages"][0]["role"]
+    ('Fan is loud', 'Check the bearing.', 'user')
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from domainft.errors import ConfigError, DataError, DataFileNotFoundError
+from domainft.errors import ConfigError, DataError
 from domainft.registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
 
-Reader = Callable[[Path], Any]
+ROLES = ("system", "user", "assistant")
+SHAREGPT_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "model": "assistant",
+    "chatgpt": "assistant",
+    "bard": "assistant",
+    "bing": "assistant",
+    "system": "system",
+}
+Rejected = list[dict[str, Any]]
+Converter = Callable[..., tuple[list[dict[str, Any]], Rejected]]
 
-FORMATS: Registry[Reader] = Registry("data format")
-_SUFFIXES: dict[str, str] = {}  # ".jsonl" -> "jsonl"
+
+@dataclass(frozen=True)
+class RecordFormat:
+    """A named conversion ``convert(rows, **options) -> (canonical_rows, rejected)``.
+
+    ``detect(columns)`` says whether a set of column names looks like this format (used by
+    ``format="auto"``); ``consumes`` lists the source columns the conversion replaces.
+    """
+
+    name: str
+    convert: Converter
+    detect: Callable[[set[str]], bool] | None = None
+    consumes: tuple[str, ...] = ()
+    description: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+FORMATS: Registry[RecordFormat] = Registry("record format")
 
 
 def register_format(
-    name: str, suffixes: Sequence[str] | None = None, *, overwrite: bool = False
-) -> Callable[[Reader], Reader]:
-    """Decorator registering a reader ``fn(path: Path) -> Dataset | DataFrame | list[dict]``.
-
-    ``suffixes`` (e.g. ``[".xml"]``) let :func:`read_records` pick the format from the file name.
+    name: str,
+    *,
+    detect: Callable[[set[str]], bool] | None = None,
+    consumes: Sequence[str] = (),
+    description: str = "",
+    overwrite: bool = False,
+) -> Callable[[Converter], Converter]:
+    """Decorator registering a record format; the function maps a list of row dicts to
+    ``(canonical_rows, rejected)`` where each rejected item is ``{"row_index": i, "reason": ..., ...}``.
 
     Example:
         >>> from domainft.data.formats import register_format, known_formats
-        >>> @register_format("lines-demo", suffixes=[".linesdemo"])
-        ... def read_lines(path):
-        ...     return [{"prompt": line, "response": line} for line in path.read_text().splitlines()]
-        >>> "lines-demo" in known_formats()
+        >>> @register_format("faq-demo", detect=lambda cols: {"q", "a"} <= cols, consumes=("q", "a"))
+        ... def faq(rows):
+        ...     return [{**r, "prompt": r["q"], "response": r["a"]} for r in rows], []
+        >>> "faq-demo" in known_formats()
         True
     """
-    normalised = [_normalise_suffix(s) for s in (suffixes or [])]
-    if not overwrite:
-        taken = [s for s in normalised if s in _SUFFIXES and _SUFFIXES[s] != name.lower()]
-        if taken:
-            raise ConfigError(
-                f"suffix {taken[0]!r} already belongs to format {_SUFFIXES[taken[0]]!r}; "
-                "pass overwrite=True to replace it"
-            )
 
-    def _decorate(fn: Reader) -> Reader:
-        FORMATS.register(name, fn, overwrite=overwrite)
-        for suffix in normalised:
-            _SUFFIXES[suffix] = name.lower()
+    def _decorate(fn: Converter) -> Converter:
+        FORMATS.register(
+            name,
+            RecordFormat(name, fn, detect, tuple(consumes), description or (fn.__doc__ or "").strip()),
+            overwrite=overwrite,
+        )
         return fn
 
     return _decorate
 
 
 def known_formats() -> list[str]:
-    """Names of all registered formats."""
+    """Names of all registered record formats."""
     return FORMATS.names()
 
 
-def known_suffixes() -> dict[str, str]:
-    """Mapping of file suffix to format name."""
-    return dict(sorted(_SUFFIXES.items()))
+def detect_format(columns: Sequence[str]) -> str | None:
+    """The first registered format whose ``detect`` accepts ``columns``; None when none does.
 
-
-def format_for_path(path: str | Path) -> str:
-    """The format name registered for the suffix of ``path``; ``DataError`` when none matches."""
-    name = Path(path).name.lower()
-    # longest suffix first so that ".jsonl.gz"-style compound suffixes can be registered
-    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
-        if name.endswith(suffix):
-            return _SUFFIXES[suffix]
-    suffixes = ", ".join(f"{s} ({f})" for s, f in known_suffixes().items())
-    raise DataError(
-        f"{path}: cannot tell the data format from the file name. Known suffixes: {suffixes}. "
-        f"Pass format= one of {', '.join(known_formats())}, or add one with register_format()."
-    )
-
-
-def read_records(path: str | Path, format: str | None = None) -> datasets.Dataset:
-    """Read a data file into a ``datasets.Dataset`` (one row per record).
-
-    ``path`` may be ``builtin:NAME`` for a dataset shipped with domainft. Raises
-    ``DataFileNotFoundError`` for a missing file and ``DataError`` (naming file, line and column
-    where known) for malformed content or a file without records.
+    Example:
+        >>> detect_format(["instruction", "input", "output"])
+        'alpaca'
+        >>> detect_format(["question", "answer"]) is None
+        True
     """
-    path = _resolve(path)
-    if not path.is_file():
-        what = "is a directory, not a file" if path.exists() else "does not exist"
-        raise DataFileNotFoundError(f"data file not found: {path} {what}")
-    name = format.lower() if format is not None else format_for_path(path)
-    reader = FORMATS.get(name)
+    found = set(columns)
+    for name in FORMATS.names():
+        fmt = FORMATS.get(name)
+        if fmt.detect is not None and fmt.detect(found):
+            return name
+    return None
+
+
+def apply_format(
+    ds: datasets.Dataset, format: str | None = "auto", **options: Any
+) -> tuple[datasets.Dataset, Rejected]:
+    """Convert ``ds`` to canonical columns with the record format ``format``.
+
+    ``"auto"`` detects the format from the column names and leaves unrecognised data unchanged (map it
+    with ``DatasetBuilder.with_columns``); None leaves the data unchanged. Columns the format consumes
+    are removed; other columns are kept. Returns ``(dataset, rejected_rows)``.
+    """
+    from domainft.data.readers import records_to_dataset
+
+    if format is None:
+        return ds, []
+    name = detect_format(ds.column_names) if format == "auto" else format
+    if name is None:
+        if options:
+            raise ConfigError(f"format options {sorted(options)} given but no record format was detected")
+        return ds, []
+    fmt = FORMATS.get(name)
+    rows = ds.to_list()
     try:
-        result = reader(path)
-    except (DataError, DataFileNotFoundError):
+        converted, rejected = fmt.convert(rows, **options)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise ConfigError(f"record format {name!r} does not take option(s) {sorted(options)}") from None
         raise
-    except Exception as exc:  # a third-party parser failed: say which file and format
-        raise DataError(f"{path}: cannot read as {name}: {type(exc).__name__}: {exc}") from exc
-    ds = _to_dataset(result, path)
-    if ds.num_rows == 0:
-        raise DataError(f"{path}: no records found (read as {name}); check that the file is not empty")
-    return ds
+    if not converted:
+        reasons = sorted({r["reason"] for r in rejected})
+        raise DataError(
+            f"record format {name!r}: no usable rows "
+            f"({len(rejected)} rejected: {', '.join(reasons) or 'none'})"
+        )
+    consumed = set(fmt.consumes)
+    converted = [{k: v for k, v in row.items() if k not in consumed} for row in converted]
+    return records_to_dataset(converted, source=f"format {name}"), [
+        {**r, "reason": r["reason"], "format": name} for r in rejected
+    ]
 
 
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def _normalise_suffix(suffix: str) -> str:
-    suffix = suffix.lower()
-    return suffix if suffix.startswith(".") else f".{suffix}"
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
-def _resolve(path: str | Path) -> Path:
-    if isinstance(path, str) and path.startswith("builtin:"):
-        from domainft.data.samples import builtin_path
+def conversation_fields(messages: list[dict[str, str]]) -> dict[str, Any]:
+    """``prompt``, ``response`` and ``system`` of a conversation ending with an assistant turn.
 
-        return builtin_path(path)
-    return Path(path).expanduser()
-
-
-def _to_dataset(result: Any, path: Path) -> datasets.Dataset:
-    import datasets
-
-    if isinstance(result, datasets.Dataset):
-        ds = result
-    elif isinstance(result, list):
-        ds = records_to_dataset(result, source=str(path))
-    elif type(result).__name__ == "DataFrame":
-        ds = _frame_to_dataset(result, path)
-    else:
-        raise DataError(
-            f"{path}: the reader returned {type(result).__name__}; "
-            "expected a datasets.Dataset, a pandas.DataFrame or a list of dicts"
-        )
-    return _plain_strings(ds)
-
-
-def _plain_strings(ds: datasets.Dataset) -> datasets.Dataset:
-    """Use ``string`` rather than ``large_string`` so every format yields the same features."""
-    from datasets import Features, Value
-
-    features = ds.features
-    if not any(isinstance(f, Value) and f.dtype == "large_string" for f in features.values()):
-        return ds
-    new = Features(
-        {
-            k: Value("string") if isinstance(f, Value) and f.dtype == "large_string" else f
-            for k, f in features.items()
-        }
-    )
-    return ds.cast(new)
-
-
-def records_to_dataset(
-    records: Iterable[dict[str, Any]], source: str = "records", line_numbers: Sequence[int] | None = None
-) -> datasets.Dataset:
-    """Build a ``Dataset`` from dicts, keeping the union of their keys (missing values become None).
-
-    A column whose values mix incompatible types (e.g. text and numbers) raises ``DataError``
-    naming the column and the first two rows (or file lines) that disagree.
+    Example:
+        >>> conversation_fields([{"role": "system", "content": "Be brief."},
+        ...                      {"role": "user", "content": "Hi"},
+        ...                      {"role": "assistant", "content": "Hello"}])
+        {'prompt': 'Hi', 'response': 'Hello', 'system': 'Be brief.'}
     """
-    import datasets
-
-    records = list(records)
-    columns: dict[str, None] = {}
-    for i, rec in enumerate(records):
-        if not isinstance(rec, dict):
-            where = f"line {line_numbers[i]}" if line_numbers else f"record {i}"
-            raise DataError(f"{source}: {where} is a {type(rec).__name__}, expected an object (a mapping)")
-        columns.update(dict.fromkeys(rec))
-    data = {c: [rec.get(c) for rec in records] for c in columns}
-    try:
-        return datasets.Dataset.from_dict(data)
-    except (TypeError, ValueError) as exc:  # pyarrow's ArrowInvalid/ArrowTypeError subclass these
-        raise _mixed_type_error(data, source, line_numbers, exc) from exc
+    system = messages[0]["content"] if messages and messages[0]["role"] == "system" else None
+    prompt = next((m["content"] for m in reversed(messages[:-1]) if m["role"] == "user"), None)
+    return {"prompt": prompt, "response": messages[-1]["content"], "system": system}
 
 
-def _mixed_type_error(
-    data: dict[str, list[Any]], source: str, line_numbers: Sequence[int] | None, exc: Exception
-) -> DataError:
-    import pyarrow as pa
+def check_conversation(messages: list[dict[str, str]]) -> str | None:
+    """The reason a conversation cannot be trained on, or None when it can.
 
-    for column, values in data.items():
-        try:
-            pa.array(values)
-        except (TypeError, ValueError, pa.ArrowException):
-            first: dict[str, int] = {}
-            for i, v in enumerate(values):
-                if v is not None:
-                    first.setdefault(type(v).__name__, i)
-            where = [
-                f"{t} at {'line ' + str(line_numbers[i]) if line_numbers else 'record ' + str(i)}"
-                for t, i in list(first.items())[:2]
-            ]
-            return DataError(
-                f"{source}: column {column!r} mixes value types ({', '.join(where)}); "
-                "make every value of a column the same type (e.g. quote numbers as text)"
-            )
-    return DataError(f"{source}: cannot build a dataset from the records: {exc}")
+    Roles must be system/user/assistant, a system turn may only come first, and the conversation must
+    hold a user turn and end with a non-empty assistant turn.
+    """
+    if not messages:
+        return "empty_conversation"
+    for i, m in enumerate(messages):
+        if m["role"] not in ROLES:
+            return "unknown_role"
+        if m["role"] == "system" and i > 0:
+            return "system_turn_not_first"
+    if messages[-1]["role"] != "assistant":
+        return "no_final_assistant_turn"
+    if not any(m["role"] == "user" for m in messages):
+        return "no_user_turn"
+    if not messages[-1]["content"].strip():
+        return "empty_response"
+    return None
 
 
-def _frame_to_dataset(frame: Any, path: Path) -> datasets.Dataset:
-    import datasets
-
-    frame = frame.reset_index(drop=True)
-    frame.columns = [str(c) for c in frame.columns]
-    try:
-        return datasets.Dataset.from_pandas(frame, preserve_index=False)
-    except (TypeError, ValueError) as exc:
-        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        raise _mixed_type_error(
-            {c: [r[c] for r in records] for c in frame.columns}, str(path), None, exc
-        ) from exc
-
-
-# --------------------------------------------------------------------------------------------- readers
+def _finish(
+    row: dict[str, Any], index: int, messages: list[dict[str, str]], out: list, rejected: Rejected, **extra
+) -> None:
+    reason = check_conversation(messages)
+    if reason is not None:
+        rejected.append({"row_index": index, "reason": reason, "row": row, **extra})
+        return
+    fields = conversation_fields(messages)
+    if row.get("system") and not fields["system"]:
+        messages = [{"role": "system", "content": row["system"]}, *messages]
+        fields["system"] = row["system"]
+    out.append({**row, **fields, "messages": messages})
 
 
-def _read_delimited(path: Path, sep: str) -> Any:
-    import pandas as pd
-
-    # Only empty cells are missing values: a response reading "NA" or "None" stays text.
-    return pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], encoding="utf-8")
-
-
-@register_format("csv", suffixes=[".csv"])
-def read_csv(path: Path) -> Any:
-    """Comma-separated values with a header row."""
-    return _read_delimited(path, ",")
-
-
-@register_format("tsv", suffixes=[".tsv", ".tab"])
-def read_tsv(path: Path) -> Any:
-    """Tab-separated values with a header row."""
-    return _read_delimited(path, "\t")
-
-
-@register_format("parquet", suffixes=[".parquet", ".pq"])
-def read_parquet(path: Path) -> Any:
-    """Apache Parquet, read in memory with pyarrow (no cache files)."""
-    import datasets
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:
-        raise DataError(f"{path}: not a readable Parquet file: {exc}") from exc
-    return datasets.Dataset(datasets.table.InMemoryTable(table))
+def _turns(
+    row: dict[str, Any], index: int, key: str, role_key: str, content_key: str, roles: Mapping[str, str]
+) -> list[dict[str, str]] | str:
+    """The turns of ``row[key]`` as role/content dicts, or a rejection reason."""
+    turns = row.get(key)
+    if not isinstance(turns, list):
+        return f"{key}_not_a_list"
+    messages: list[dict[str, str]] = []
+    for turn in turns:
+        if not isinstance(turn, dict):
+            return f"{key}_item_not_an_object"
+        speaker = turn.get(role_key)
+        role = roles.get(str(speaker).lower()) if speaker is not None else None
+        content = _text(turn.get(content_key))
+        if role is None:
+            return "unknown_role"
+        if content is None:
+            return "missing_content"
+        messages.append({"role": role, "content": content})
+    return messages
 
 
-@register_format("json", suffixes=[".json"])
-def read_json(path: Path) -> Any:
-    """A JSON array of objects: ``[{"prompt": ..., "response": ...}, ...]``."""
-    text = path.read_text(encoding="utf-8-sig")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}. "
-            "Fix the file; if it holds one object per line, name it .jsonl"
-        ) from None
-    if not isinstance(data, list):
-        hint = ""
-        if isinstance(data, dict):
-            lists = [k for k, v in data.items() if isinstance(v, list)]
-            hint = (
-                f" (it is an object; its list-valued keys are: {', '.join(map(repr, lists))})"
-                if lists
-                else ""
-            )
-        raise DataError(
-            f"{path}: expected a JSON array of objects at the top level, got {type(data).__name__}{hint}. "
-            "Write the records as [{...}, {...}] or use JSON Lines (.jsonl), one object per line"
-        )
-    for i, rec in enumerate(data):
-        if not isinstance(rec, dict):
+# --------------------------------------------------------------------------------------------- formats
+
+
+@register_format(
+    "prompt_response",
+    detect=lambda cols: {"prompt", "response"} <= cols,
+    description="prompt/response columns, unchanged",
+)
+def _prompt_response(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Rejected]:
+    return rows, []
+
+
+@register_format(
+    "alpaca",
+    detect=lambda cols: {"instruction", "output"} <= cols,
+    consumes=("instruction", "input", "output"),
+    description="instruction, optional input, output; the input follows the instruction after a blank line",
+)
+def _alpaca(
+    rows: list[dict[str, Any]], input_separator: str = "\n\n"
+) -> tuple[list[dict[str, Any]], Rejected]:
+    out = []
+    for row in rows:
+        instruction = _text(row.get("instruction")) or ""
+        extra = _text(row.get("input")) or ""
+        prompt = instruction + (input_separator + extra if instruction and extra.strip() else extra)
+        out.append({**row, "prompt": prompt or None, "response": _text(row.get("output"))})
+    return out, []
+
+
+@register_format(
+    "sharegpt",
+    detect=lambda cols: "conversations" in cols,
+    consumes=("conversations",),
+    description="conversations: [{from, value}] with human/gpt/system speakers",
+)
+def _sharegpt(
+    rows: list[dict[str, Any]],
+    roles: Mapping[str, str] | None = None,
+    role_key: str = "from",
+    content_key: str = "value",
+) -> tuple[list[dict[str, Any]], Rejected]:
+    mapping = {**SHAREGPT_ROLES, **{k.lower(): v for k, v in (roles or {}).items()}}
+    out: list[dict[str, Any]] = []
+    rejected: Rejected = []
+    for i, row in enumerate(rows):
+        messages = _turns(row, i, "conversations", role_key, content_key, mapping)
+        if isinstance(messages, str):
+            rejected.append({"row_index": i, "reason": messages, "row": row})
+            continue
+        _finish(row, i, messages, out, rejected)
+    return out, rejected
+
+
+@register_format(
+    "messages",
+    detect=lambda cols: "messages" in cols,
+    consumes=(),
+    description="OpenAI-style messages: [{role, content}], optional system turn first",
+)
+def _messages(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Rejected]:
+    identity = {r: r for r in ROLES}
+    out: list[dict[str, Any]] = []
+    rejected: Rejected = []
+    for i, row in enumerate(rows):
+        messages = _turns(row, i, "messages", "role", "content", identity)
+        if isinstance(messages, str):
+            rejected.append({"row_index": i, "reason": messages, "row": row})
+            continue
+        _finish(row, i, messages, out, rejected)
+    return out, rejected
+
+
+_DIALOGUE_IDS = ("dialogue_id", "dialog_id", "conversation_id", "thread_id")
+
+
+@register_format(
+    "dialogue",
+    detect=lambda cols: bool(cols & set(_DIALOGUE_IDS)) and {"speaker", "text"} <= cols,
+    consumes=("turn", "speaker", "text"),
+    description="one row per utterance, grouped by dialogue id and ordered by turn (or timestamp)",
+)
+def _dialogue(
+    rows: list[dict[str, Any]],
+    dialogue_column: str | None = None,
+    turn_column: str | None = "turn",
+    speaker_column: str = "speaker",
+    text_column: str = "text",
+    timestamp_column: str | None = "timestamp",
+    assistant_speakers: Sequence[str] | None = None,
+    merge_consecutive: bool = True,
+) -> tuple[list[dict[str, Any]], Rejected]:
+    """Assemble utterances into conversations.
+
+    Roles: speakers in ``assistant_speakers`` answer; when None, the first speaker of each dialogue is
+    the user and every other speaker the assistant (a help channel: the asker and the helpers).
+    Consecutive utterances of one role are joined with a newline (``merge_consecutive``). Utterances
+    are ordered by ``turn_column``, else by ``timestamp_column``, else kept in file order; the dialogue
+    keeps the first timestamp as ``timestamp``.
+    """
+    if not rows:
+        return [], []
+    columns = set(rows[0])
+    dialogue_column = dialogue_column or next((c for c in _DIALOGUE_IDS if c in columns), None)
+    for role, column in (
+        ("dialogue id", dialogue_column),
+        ("speaker", speaker_column),
+        ("text", text_column),
+    ):
+        if column is None or column not in columns:
             raise DataError(
-                f"{path}: element {i} of the top-level array is {type(rec).__name__}, expected an object"
+                f"dialogue format: no {role} column {column!r}; found columns: {', '.join(sorted(columns))}. "
+                "Pass format_options such as dialogue_column=..., speaker_column=..., text_column=..."
             )
-    return records_to_dataset(data, source=str(path))
-
-
-@register_format("jsonl", suffixes=[".jsonl", ".ndjson"])
-def read_jsonl(path: Path) -> Any:
-    """JSON Lines: one object per line; blank lines are skipped."""
-    records: list[dict[str, Any]] = []
-    lines: list[int] = []
-    with path.open(encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{path}:{lineno}:{exc.colno}: invalid JSON on line {lineno}, column {exc.colno}: "
-                    f"{exc.msg}. Each line must be one complete JSON object; fix or delete that line"
-                ) from None
-            if not isinstance(rec, dict):
-                raise DataError(
-                    f"{path}:{lineno}: line {lineno} holds a JSON {type(rec).__name__}, expected an object "
-                    'like {"prompt": ..., "response": ...}'
+    order_column = next((c for c in (turn_column, timestamp_column) if c and c in columns), None)
+    groups: dict[Any, list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(row.get(dialogue_column), []).append(i)
+    assistants = {str(s) for s in assistant_speakers} if assistant_speakers is not None else None
+    out: list[dict[str, Any]] = []
+    rejected: Rejected = []
+    for key, indices in groups.items():
+        if key is None:
+            rejected.extend(
+                {"row_index": i, "reason": "missing_dialogue_id", "row": rows[i]} for i in indices
+            )
+            continue
+        if order_column is not None:
+            if any(rows[i].get(order_column) is None for i in indices):
+                rejected.append(
+                    {"row_index": indices[0], "reason": f"missing_{order_column}", "dialogue": str(key)}
                 )
-            records.append(rec)
-            lines.append(lineno)
-    return records_to_dataset(records, source=str(path), line_numbers=lines)
+                continue
+            indices = sorted(indices, key=lambda i: (rows[i][order_column], i))
+        messages: list[dict[str, str]] = []
+        first_speaker = rows[indices[0]].get(speaker_column)
+        for i in indices:
+            speaker = rows[i].get(speaker_column)
+            text = _text(rows[i].get(text_column))
+            if text is None or not text.strip():
+                continue  # an empty utterance carries nothing; the turn order stays as it is
+            if assistants is not None:
+                role = "assistant" if str(speaker) in assistants else "user"
+            else:
+                role = "user" if speaker == first_speaker else "assistant"
+            if merge_consecutive and messages and messages[-1]["role"] == role:
+                messages[-1]["content"] += "\n" + text
+            else:
+                messages.append({"role": role, "content": text})
+        head = {
+            k: v for k, v in rows[indices[0]].items() if k not in (turn_column, speaker_column, text_column)
+        }
+        head["id"] = str(key)
+        head.pop(dialogue_column, None)
+        head["dialogue_id"] = str(key)
+        head["turns"] = len(messages)
+        unanswered = 0
+        while messages and messages[-1]["role"] != "assistant":
+            messages.pop()  # a closing question nobody answered cannot be learned from: count it
+            unanswered += 1
+        head["unanswered_turns"] = unanswered
+        _finish(head, indices[0], messages, out, rejected, dialogue=str(key))
+    return out, rejected

@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from domainft.data import formats
-from domainft.data.formats import FORMATS, format_for_path, read_records, register_format
+from domainft.data import readers
+from domainft.data.readers import READERS, read_records, reader_for_path, register_reader
 from domainft.data.samples import available_builtins, builtin_path
 from domainft.errors import ConfigError, DataError, DataFileNotFoundError
 
@@ -48,8 +48,8 @@ def test_round_trip_every_builtin_format(tmp_path, fmt):
 def test_explicit_format_overrides_suffix(tmp_path):
     path = tmp_path / "data.txt"
     _write(path, "jsonl")
-    assert read_records(path, format="jsonl").num_rows == 3
-    assert read_records(path, format="JSONL").num_rows == 3
+    assert read_records(path, reader="jsonl").num_rows == 3
+    assert read_records(path, reader="JSONL").num_rows == 3
 
 
 def test_csv_empty_cell_is_none(tmp_path):
@@ -117,20 +117,20 @@ def test_invalid_json_names_line(tmp_path):
         read_records(path)
 
 
-def test_unknown_suffix_lists_known_formats(tmp_path):
-    path = tmp_path / "data.xlsx"
+def test_unknown_suffix_lists_known_readers(tmp_path):
+    path = tmp_path / "data.xml"
     path.write_text("x")
     with pytest.raises(DataError) as err:
         read_records(path)
-    for name in ("csv", "tsv", "json", "jsonl", "parquet"):
+    for name in ("csv", "tsv", "json", "jsonl", "parquet", "xlsx"):
         assert name in str(err.value)
 
 
-def test_unknown_explicit_format(tmp_path):
+def test_unknown_explicit_reader(tmp_path):
     path = tmp_path / "data.jsonl"
     _write(path, "jsonl")
-    with pytest.raises(ConfigError, match="unknown data format 'yaml'"):
-        read_records(path, format="yaml")
+    with pytest.raises(ConfigError, match="unknown file reader 'yaml'"):
+        read_records(path, reader="yaml")
 
 
 def test_empty_file_is_an_error(tmp_path):
@@ -140,24 +140,24 @@ def test_empty_file_is_an_error(tmp_path):
         read_records(path)
 
 
-def test_format_for_path():
-    assert format_for_path("a/b.JSONL") == "jsonl"
-    assert format_for_path("x.ndjson") == "jsonl"
-    assert format_for_path("x.tab") == "tsv"
+def test_reader_for_path():
+    assert reader_for_path("a/b.JSONL") == "jsonl"
+    assert reader_for_path("x.ndjson") == "jsonl"
+    assert reader_for_path("x.tab") == "tsv"
 
 
 @pytest.fixture
 def restore_registry():
-    items, suffixes = dict(FORMATS._items), dict(formats._SUFFIXES)
+    items, suffixes = dict(READERS._items), dict(readers._SUFFIXES)
     yield
-    FORMATS._items.clear()
-    FORMATS._items.update(items)
-    formats._SUFFIXES.clear()
-    formats._SUFFIXES.update(suffixes)
+    READERS._items.clear()
+    READERS._items.update(items)
+    readers._SUFFIXES.clear()
+    readers._SUFFIXES.update(suffixes)
 
 
-def test_register_format_with_custom_reader(tmp_path, restore_registry):
-    @register_format("pipes", suffixes=["pipes"])
+def test_register_reader_with_custom_reader(tmp_path, restore_registry):
+    @register_reader("pipes", suffixes=["pipes"])
     def read_pipes(path):
         return [
             dict(zip(("prompt", "response"), line.split("|"), strict=True))
@@ -171,22 +171,22 @@ def test_register_format_with_custom_reader(tmp_path, restore_registry):
         {"prompt": "Oil?", "response": "Every 500 h."},
         {"prompt": "Belt?", "response": "Tighten it."},
     ]
-    assert "pipes" in formats.known_formats()
+    assert "pipes" in readers.known_readers()
 
-    @register_format("frame")
+    @register_reader("frame")
     def read_frame(path):
         return pd.DataFrame({"prompt": ["p"], "response": ["r"]})
 
-    assert read_records(path, format="frame").to_list() == [{"prompt": "p", "response": "r"}]
+    assert read_records(path, reader="frame").to_list() == [{"prompt": "p", "response": "r"}]
 
     with pytest.raises(ConfigError, match="already registered"):
-        register_format("pipes")(read_pipes)
-    with pytest.raises(ConfigError, match=r"suffix '.csv' already belongs to format 'csv'"):
-        register_format("mycsv", suffixes=[".csv"])
+        register_reader("pipes")(read_pipes)
+    with pytest.raises(ConfigError, match=r"suffix '.csv' already belongs to reader 'csv'"):
+        register_reader("mycsv", suffixes=[".csv"])
 
 
 def test_custom_reader_errors_are_wrapped(tmp_path, restore_registry):
-    @register_format("broken", suffixes=[".broken"])
+    @register_reader("broken", suffixes=[".broken"])
     def read_broken(path):
         raise RuntimeError("boom")
 
