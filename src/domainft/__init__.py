@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "register_reader": "domainft.data.readers",
     "register_exporter": "domainft.data.export",
     "register_cleaning_step": "domainft.data.cleaning",
+    "TopicGate": "domainft.data.topic_gate",
+    "TopicGateConfig": "domainft.data.topic_gate",
     "register_template": "domainft.data.templates",
     "PromptTemplate": "domainft.data.templates",
     # models
@@ -75,6 +77,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.data.formats import register_format
     from domainft.data.readers import register_reader
     from domainft.data.templates import PromptTemplate, register_template
+    from domainft.data.topic_gate import TopicGate, TopicGateConfig
     from domainft.evaluation.config import DecodingConfig, EvaluationConfig
     from domainft.evaluation.evaluator import Evaluator
     from domainft.evaluation.metrics import Metric, MetricOutput, get_metric, register_metric

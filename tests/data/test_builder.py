@@ -341,3 +341,80 @@ def test_data_modules_import_lazily():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ------------------------------------------------------------------------------------- issue 3: chains
+
+
+def test_chained_steps_report_and_dropped(tmp_path):
+    machines = ["pump", "lathe", "press", "conveyor", "boiler", "mixer", "crane", "drill", "fan", "saw"]
+    faults = ["rattles &amp; leaks oil", "overheats after an hour"]
+    rows = [
+        {"ticket": f"T{i // 2}", "q": f"<p>The {machines[i // 2]} {faults[i % 2]}</p>", "a": f"Fix {i}."}
+        for i in range(20)
+    ]
+    # a near-duplicate of row 2 ("The lathe rattles & leaks oil")
+    rows += [{"ticket": "T99", "q": "<b>The lathe rattles &amp; leaks oil!</b>", "a": "Fix 2 again."}]
+    rows += [{"ticket": "T98", "q": "Thanks", "a": "ok"}]
+    builder = (
+        DatasetBuilder.from_records(rows)
+        .with_columns(prompt="q", response="a")
+        .strip_html()
+        .clean()
+        .near_dedup(threshold=0.8)
+        .drop_matching(r"^ok$")
+        .map_text(lambda t: t.replace("The ", "The "), columns=["prompt"])
+        .split(validation=2, test=4, train=12, group_by="ticket", seed=1)
+    )
+    report = builder.cleaning_report
+    assert [s.step for s in report.steps] == [
+        "strip_html",
+        "normalize",
+        "drop_missing",
+        "dedup",
+        "near_dedup",
+        "drop_matching",
+        "map_text",
+    ]
+    assert builder.dataset["prompt"][0] == "The pump rattles & leaks oil"
+    dsd = builder.build()
+    assert [r["id"] for r in builder.dropped("near_duplicate")] == ["row-000020"]
+    assert builder.dropped("matched_response_pattern")[0]["prompt"] == "Thanks"
+    unused = builder.dropped("unused_by_split")
+    assert sum(dsd[s].num_rows for s in dsd) + len(unused) == 20
+    tickets = [set(dsd[s]["ticket"]) for s in ("train", "validation", "test")]
+    assert not (tickets[0] & tickets[1] or tickets[0] & tickets[2] or tickets[1] & tickets[2])
+
+
+def test_from_config_runs_cleaning_steps_and_split_options(tmp_path):
+    path = tmp_path / "d.jsonl"
+    lines = [
+        {"dialogue_id": f"d{i // 2}", "speaker": "u" if i % 2 == 0 else "h", "text": f"line {i} about disks"}
+        for i in range(40)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in lines))
+    cfg = DataConfig(
+        path=str(path),
+        cleaning=[{"step": "length_outliers", "column": "response", "k": 3.0}],
+        validation=2,
+        test=2,
+        group_by="dialogue_id",
+        leakage="report",
+        leakage_threshold=0.95,
+    )
+    builder = DatasetBuilder.from_config(cfg)
+    dsd = builder.build()
+    assert sum(dsd[s].num_rows for s in dsd) == 20
+    assert dsd["train"][0]["messages"][0]["role"] == "user"
+    assert builder.leakage_report is not None
+    assert [s.step for s in builder.cleaning_report.steps][-1] == "length_outliers"
+    with pytest.raises(ConfigError, match=r"cleaning\[0\]\.step: unknown step 'scrub'"):
+        DataConfig(path=str(path), cleaning=[{"step": "scrub"}])
+    with pytest.raises(ConfigError, match="DataConfig.test: a float is a fraction"):
+        DataConfig(test=1.5)
+
+
+def test_wrong_column_type_names_the_row_and_column():
+    builder = DatasetBuilder.from_records([{"q": ["a", "b"], "a": "x"}, {"q": ["c"], "a": "y"}], format=None)
+    with pytest.raises(DataError, match=r"prompt='q': row 0 holds a list, expected text"):
+        builder.with_columns(prompt="q", response="a")

@@ -5,8 +5,8 @@ import json
 import pytest
 from datasets import Dataset
 
-from domainft.data.cleaning import CleaningReport, clean_dataset, normalize_text
-from domainft.errors import DataError
+from domainft.data.cleaning import CleaningReport, clean_dataset, normalize_text, run_steps
+from domainft.errors import ConfigError, DataError
 
 
 def test_normalize_text():
@@ -111,3 +111,154 @@ def test_report_serialisation_and_summary(dirty_records):
     )
     assert str(report) == report.summary()
     assert CleaningReport(rows_in=2, rows_out=2).summary() == "cleaning: 2 rows in, 2 out, 0 dropped"
+
+
+# ------------------------------------------------------------------------------------- pipeline steps
+
+
+def _rows(**columns):
+    n = len(next(iter(columns.values())))
+    return Dataset.from_dict({"id": [f"r{i}" for i in range(n)], **columns})
+
+
+def test_normalize_nfkc_and_message_contents():
+    ds = _rows(
+        prompt=["ﬁlter  ＡＢＣ", "ok"],
+        response=["x", "y"],
+        messages=[None, [{"role": "user", "content": "ok  "}, {"role": "assistant", "content": "y"}]],
+    )
+    out, report = run_steps(ds, [("normalize", {})])
+    assert out["prompt"] == ["filter ABC", "ok"]
+    assert out["messages"][1][0]["content"] == "ok"
+    assert report.steps[0].changed == 2 and report.normalised == 2
+    nfc, _ = run_steps(ds, [("normalize", {"form": "NFC"})])
+    assert nfc["prompt"][0] == "ﬁlter ＡＢＣ"
+
+
+def test_strip_html_only_touches_html():
+    ds = _rows(
+        prompt=["<p>Pump <b>cavitates</b> &amp; rattles</p><script>alert(1)</script>", "a < b and c > d"],
+        response=["r", "r2"],
+    )
+    out, report = run_steps(ds, [("strip_html", {})])
+    assert out["prompt"] == ["Pump cavitates & rattles", "a < b and c > d"]
+    assert report.steps[0].changed == 1
+
+
+def test_replace_rules_and_bad_regex():
+    ds = _rows(prompt=["Unit SN-12345 trips", "Unit sn-9 trips"], response=["Call 555-0100.", "ok"])
+    out, _ = run_steps(ds, [("replace", {"rules": [[r"SN-\d+", "SN-<serial>"]], "flags": "i"})])
+    assert out["prompt"] == ["Unit SN-<serial> trips", "Unit SN-<serial> trips"]
+    with pytest.raises(ConfigError, match="invalid regular expression"):
+        run_steps(ds, [("replace", {"rules": [["(", ""]]})])
+    with pytest.raises(ConfigError, match="unknown regex flag"):
+        run_steps(ds, [("replace", {"rules": [["a", "b"]], "flags": "q"})])
+
+
+def test_drop_matching_and_drop_missing_report_reasons():
+    ds = _rows(prompt=["a", "b", "", "d"], response=["Thanks!", "Replace the fuse.", "x", None])
+    out, report = run_steps(
+        ds, [("drop_matching", {"pattern": r"^thanks[.!]*$", "flags": "i"}), ("drop_missing", {})]
+    )
+    assert out["id"] == ["r1"]
+    assert report.dropped_by_reason == {"matched_response_pattern": 1, "empty_prompt": 1, "empty_response": 1}
+    assert [r["step"] for r in report.dropped] == ["drop_matching", "drop_missing", "drop_missing"]
+
+
+def test_dedup_is_case_insensitive_and_names_the_kept_id():
+    ds = _rows(prompt=["Belt slips", "BELT  slips", "Fan noise"], response=["Tighten.", "tighten.", "Oil."])
+    out, report = run_steps(ds, [("dedup", {})])
+    assert out["id"] == ["r0", "r2"]
+    (dup,) = report.dropped_rows("duplicate")
+    assert (dup["id"], dup["duplicate_of"], dup["duplicate_of_id"]) == ("r1", 0, "r0")
+
+
+@pytest.mark.parametrize("method", ["tfidf", "minhash"])
+def test_near_dedup_keeps_first_of_each_group(method):
+    base = "The hydraulic press loses pressure after running for ten minutes at full load"
+    ds = _rows(
+        prompt=[base, base.replace("ten", "10"), "Conveyor belt squeaks when cold", base + "!"],
+        response=["a", "b", "c", "d"],
+    )
+    out, report = run_steps(ds, [("near_dedup", {"threshold": 0.7, "method": method})])
+    assert out["id"] == ["r0", "r2"]
+    assert {r["id"]: r["duplicate_of_id"] for r in report.dropped_rows("near_duplicate")} == {
+        "r1": "r0",
+        "r3": "r0",
+    }
+    strict, _ = run_steps(ds, [("near_dedup", {"threshold": 1.0, "method": method})])
+    assert strict.num_rows >= 3
+
+
+def test_length_outliers_iqr_percentile_and_tokens(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    responses = ["word " * n for n in (10, 11, 12, 12, 13, 14, 15, 300)] + ["w"]
+    ds = _rows(prompt=[f"p{i}" for i in range(9)], response=responses)
+    out, report = run_steps(ds, [("length_outliers", {"column": "response"})])
+    assert set(ds["id"]) - set(out["id"]) == {"r7", "r8"}
+    drop = report.dropped_rows("length_outlier")[0]
+    assert drop["unit"] == "chars" and drop["length"] == len(responses[drop["row_index"]])
+    high_only, _ = run_steps(ds, [("length_outliers", {"side": "high"})])
+    assert set(ds["id"]) - set(high_only["id"]) == {"r7"}
+    pct, _ = run_steps(ds, [("length_outliers", {"method": "percentile", "lower": 0, "upper": 80})])
+    assert pct.num_rows == 7
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    by_tokens, rep = run_steps(ds, [("length_outliers", {"unit": "tokens", "tokenizer": tiny_model_dir})])
+    assert rep.dropped_rows()[0]["unit"] == "tokens"
+    assert "r7" not in by_tokens["id"]
+    assert len(tok("word " * 300, add_special_tokens=False)["input_ids"]) in {
+        r["length"] for r in rep.dropped_rows()
+    }
+    with pytest.raises(ConfigError, match="needs tokenizer"):
+        run_steps(ds, [("length_outliers", {"unit": "tokens"})])
+
+
+def test_token_filter_counts_tokens_with_the_tokenizer(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    prompts = ["short", "a much longer prompt " * 20]
+    limit = len(tok(prompts[1], add_special_tokens=False)["input_ids"]) - 1
+    ds = _rows(prompt=prompts, response=["r", "r"])
+    out, report = run_steps(ds, [("token_filter", {"tokenizer": tok, "max_tokens": limit})])
+    assert out["id"] == ["r0"]
+    (row,) = report.dropped_rows("too_many_tokens")
+    assert row["tokens"] == limit + 1 and row["limit"] == limit
+
+
+def test_map_text_hook_and_errors():
+    ds = _rows(prompt=["hello", "boom"], response=["world", "x"])
+    out, report = run_steps(ds, [("map_text", {"fn": str.upper})])
+    assert out["prompt"] == ["HELLO", "BOOM"] and report.steps[0].changed == 2
+
+    def fragile(text):
+        if text == "boom":
+            raise RuntimeError("teacher timed out")
+        return text[::-1]
+
+    with pytest.raises(DataError, match="row 1: the function raised RuntimeError"):
+        run_steps(ds, [("map_text", {"fn": fragile})])
+    out, report = run_steps(ds, [("map_text", {"fn": fragile, "on_error": "drop"})])
+    assert out["prompt"] == ["olleh"]
+    assert report.dropped_rows("map_text_error")[0]["error"] == "RuntimeError: teacher timed out"
+
+
+def test_steps_are_reported_in_order_and_serialise():
+    ds = _rows(prompt=["a  b", "a b", "", "c"], response=["x", "x", "y", "z"])
+    _, report = run_steps(ds, [("normalize", {}), ("drop_missing", {}), ("dedup", {})])
+    assert [(s.step, s.rows_in, s.rows_out) for s in report.steps] == [
+        ("normalize", 4, 4),
+        ("drop_missing", 4, 3),
+        ("dedup", 3, 2),
+    ]
+    assert CleaningReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
+    assert "dedup" in report.steps_table()
+
+
+def test_unknown_step_and_parameter():
+    ds = _rows(prompt=["a"], response=["b"])
+    with pytest.raises(ConfigError, match="unknown cleaning step 'scrub'"):
+        run_steps(ds, [("scrub", {})])
+    with pytest.raises(ConfigError, match="cleaning step 'dedup'"):
+        run_steps(ds, [("dedup", {"colums": ["prompt"]})])

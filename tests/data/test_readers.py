@@ -213,3 +213,103 @@ def test_unknown_builtin_lists_available():
         builtin_path("builtin:nope")
     with pytest.raises(DataError):
         builtin_path("../formats")
+
+
+# ------------------------------------------------------------------------------------- more sources
+
+
+def test_xlsx_reads_first_or_named_sheet_and_dates(tmp_path):
+    path = tmp_path / "tickets.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        pd.DataFrame({"note": ["x"]}).to_excel(writer, sheet_name="Readme", index=False)
+        pd.DataFrame(
+            {
+                "problem": ["Spindle stalls", "NA"],
+                "solution": ["Replace the belt", "Check the fuse"],
+                "opened": pd.to_datetime(["2024-03-01 08:30", "2024-03-02 00:00"]),
+                "hours": [1.5, 2.0],
+            }
+        ).to_excel(writer, sheet_name="Tickets", index=False)
+    ds = read_records(path, sheet="Tickets")
+    assert ds.column_names == ["problem", "solution", "opened", "hours"]
+    assert ds["problem"] == ["Spindle stalls", "NA"]  # "NA" stays text
+    assert ds["opened"][0].startswith("2024-03-01T08:30")
+    assert read_records(path).column_names == ["note"]
+    with pytest.raises(DataError, match=r"no sheet 'Nope'; the workbook has sheets \['Readme', 'Tickets'\]"):
+        read_records(path, sheet="Nope")
+
+
+def test_corrupt_xlsx_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(DataError, match=r"broken\.xlsx: not a readable \.xlsx workbook"):
+        read_records(path)
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "csv", "json"])
+def test_non_utf8_bytes_name_line_and_column(tmp_path, suffix):
+    path = tmp_path / f"latin.{suffix}"
+    body = {
+        "jsonl": b'{"prompt": "ok", "response": "ok"}\n{"prompt": "Caf\xe9", "response": "x"}\n',
+        "csv": b"prompt,response\nok,ok\nCaf\xe9,x\n",
+        "json": b'[\n{"prompt": "ok", "response": "ok"},\n{"prompt": "Caf\xe9", "response": "x"}\n]',
+    }[suffix]
+    path.write_bytes(body)
+    line = 2 if suffix == "jsonl" else 3
+    col = body.split(b"\n")[line - 1].index(b"\xe9") + 1
+    with pytest.raises(DataError, match=rf"latin\.{suffix}:{line}:{col}: .*byte 0xe9 is not valid utf-8"):
+        read_records(path)
+    assert read_records(path, encoding="latin-1").num_rows == 2
+
+
+def test_bom_is_accepted_and_error_columns_count_after_it(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"prompt": "a", "response": "b"}\n')
+    assert read_records(path)["prompt"] == ["a"]
+
+
+def test_empty_and_whitespace_files(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(DataError, match=r"empty\.csv: the file is empty \(0 bytes\)"):
+        read_records(empty)
+    blank = tmp_path / "blank.csv"
+    blank.write_text("  \n")
+    with pytest.raises(DataError, match="only whitespace"):
+        read_records(blank)
+
+
+def test_wrong_value_types_name_the_column_and_lines(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"prompt": "a", "response": "b"}\n\n{"prompt": ["a"], "response": "c"}\n')
+    with pytest.raises(
+        DataError, match=r"column 'prompt' mixes value types \(str at line 1, list at line 3\)"
+    ):
+        read_records(path)
+
+
+def test_reader_options_are_checked(tmp_path):
+    path = tmp_path / "d.jsonl"
+    _write(path, "jsonl")
+    with pytest.raises(ConfigError, match="does not take option"):
+        read_records(path, sheet="x")
+
+
+def test_saved_dataset_folders_round_trip(tmp_path):
+    from datasets import Dataset, DatasetDict
+
+    from domainft.data.builder import DatasetBuilder
+
+    dsd = DatasetDict(
+        train=Dataset.from_list([{"prompt": f"q{i}", "response": f"a{i}"} for i in range(6)]),
+        dev=Dataset.from_list([{"prompt": "qv", "response": "av"}]),
+        test=Dataset.from_list([{"prompt": "qt", "response": "at"}]),
+    )
+    dsd.save_to_disk(str(tmp_path / "saved"))
+    out = DatasetBuilder.from_file(tmp_path / "saved").build()
+    assert (out["train"].num_rows, out["validation"]["prompt"], out["test"]["prompt"]) == (6, ["qv"], ["qt"])
+    assert "split" not in out["train"].column_names
+    resplit = DatasetBuilder.from_file(tmp_path / "saved").split(validation=2, test=2).build()
+    assert [resplit[s].num_rows for s in ("train", "validation", "test")] == [4, 2, 2]
+    dsd["train"].save_to_disk(str(tmp_path / "one"))
+    assert DatasetBuilder.from_file(tmp_path / "one").build()["train"].num_rows == 4

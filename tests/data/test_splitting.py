@@ -122,3 +122,67 @@ def test_too_small_and_empty():
     with pytest.raises(DataError, match="empty"):
         split_dataset(_ds(0))
     assert split_dataset(_ds(1), validation=0, test=0)["train"].num_rows == 1
+
+
+# ------------------------------------------------------------------------------------- sizes, groups, columns
+
+
+def test_absolute_sizes_and_unused_rows():
+    from domainft.data.splitting import split_indices
+
+    ds = _ds(600)
+    parts = split_indices(ds, validation=0, test=30, train=470, seed=1)
+    assert [len(parts[s]) for s in ("train", "validation", "test", "unused")] == [470, 0, 30, 100]
+    assert sorted(i for part in parts.values() for i in part) == list(range(600))
+    dsd = split_dataset(ds, validation=10, test=0.05)
+    assert [dsd[s].num_rows for s in ("train", "validation", "test")] == [560, 10, 30]
+
+
+def test_sizes_are_validated():
+    with pytest.raises(ConfigError, match=r"test: a float is a fraction in \[0, 1\).*give an int"):
+        split_sizes(10, 0.1, 1.5)
+    with pytest.raises(ConfigError, match="row count must be >= 0"):
+        split_sizes(10, -1, 0)
+    with pytest.raises(DataError, match="provide at least 61 rows"):
+        split_sizes(50, 10, 1, train=50)
+
+
+def test_group_split_never_spans_two_splits():
+    from domainft.data.splitting import split_indices
+
+    groups = [f"T{i // 3}" for i in range(90)] + [f"big{i // 20}" for i in range(40)]
+    ds = Dataset.from_dict(
+        {
+            "id": [f"r{i}" for i in range(130)],
+            "prompt": ["p"] * 130,
+            "response": ["r"] * 130,
+            "ticket": groups,
+        }
+    )
+    parts = split_indices(ds, validation=0.1, test=0.2, group_by="ticket", seed=3)
+    owner = {}
+    for name in ("train", "validation", "test"):
+        for i in parts[name]:
+            assert owner.setdefault(groups[i], name) == name
+    assert abs(len(parts["test"]) - 26) <= 3 and abs(len(parts["validation"]) - 13) <= 3
+    assert sum(len(v) for v in parts.values()) == 130
+    again = split_indices(ds, validation=0.1, test=0.2, group_by="ticket", seed=3)
+    assert again == parts
+    with pytest.raises(ConfigError, match="group_by and stratify"):
+        split_indices(ds, group_by="ticket", stratify="length")
+
+
+def test_split_from_a_column():
+    ds = Dataset.from_dict(
+        {
+            "id": list("abcde"),
+            "prompt": ["p"] * 5,
+            "response": ["r"] * 5,
+            "fold": ["train", "dev", "TEST", "train", "val"],
+        }
+    )
+    dsd = split_dataset(ds, by_column="fold")
+    assert dsd["validation"]["id"] == ["b", "e"] and dsd["test"]["id"] == ["c"]
+    bad = ds.map(lambda r: {"fold": "holdout" if r["id"] == "d" else r["fold"]})
+    with pytest.raises(DataError, match=r"'holdout' \(row 3\)"):
+        split_dataset(bad, by_column="fold")

@@ -30,6 +30,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal
 
 from domainft.errors import ConfigError, DataError
@@ -519,6 +520,8 @@ def near_dedup_step(
 
 def load_tokenizer(tokenizer: Any) -> Any:
     """A tokenizer object, or one loaded (offline) from a local path or name."""
+    if isinstance(tokenizer, PurePath):
+        tokenizer = str(tokenizer)
     if not isinstance(tokenizer, str):
         if not callable(tokenizer):
             raise ConfigError(f"expected a tokenizer or a tokenizer path, got {type(tokenizer).__name__}")

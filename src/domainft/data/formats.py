@@ -318,6 +318,9 @@ def _messages(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Rejecte
     out: list[dict[str, Any]] = []
     rejected: Rejected = []
     for i, row in enumerate(rows):
+        if row.get("messages") is None and row.get("prompt") is not None:
+            out.append(row)  # a single-turn row among conversations
+            continue
         messages = _turns(row, i, "messages", "role", "content", identity)
         if isinstance(messages, str):
             rejected.append({"row_index": i, "reason": messages, "row": row})
