@@ -27,7 +27,7 @@ def _run(*args, cwd=None):
 def test_help_lists_the_commands():
     out = _run("--help")
     assert out.returncode == 0
-    for command in ("demo", "train", "evaluate", "tiny-model"):
+    for command in ("demo", "train", "evaluate", "tiny-model", "data"):
         assert command in out.stdout
 
 
@@ -94,3 +94,68 @@ def test_quickstart_example_runs(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "validation loss" in out.stdout and (tmp_path / "q" / "eval" / "report.html").is_file()
+
+
+def _write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_data_report_on_a_jsonl_file(tmp_path, capsys):
+    rows = [
+        {
+            "question": f"Why does the {w} pump leak at station {i}?",
+            "answer": f"Replace the {w} seal.",
+            "date": d,
+        }
+        for i, (w, d) in enumerate(
+            [("oil", "2024-01-03"), ("water", "2024-01-04"), ("fuel", "2024-01-04"), ("air", "2024-01-09")]
+        )
+    ]
+    rows.append({**rows[0], "date": "2024-01-05"})  # an exact duplicate question
+    data = _write_jsonl(tmp_path / "tickets.jsonl", rows)
+    out = tmp_path / "report"
+    argv = ["data", "report", str(data), "--out", str(out), "--prompt", "question", "--response", "answer"]
+    assert main([*argv, "--topics", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "DatasetReport: 5 rows" in printed and f"wrote {out / 'report.html'}" in printed
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["splits"] == {"all": 5} and report["text_columns"] == ["prompt", "response"]
+    assert report["duplicates"]["within"]["all"]["duplicate_rows"] == 1
+    assert report["time_trend"]["column"] == "date" and report["time_trend"]["frequency"] == "day"
+    assert sum(report["time_trend"]["counts"]["all"]) == 5 and len(report["topics"]["topics"]) == 2
+    assert (out / "lengths_chars.png").read_bytes()[:4] == b"\x89PNG"
+    assert "<h1>domainft dataset report</h1>" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_data_report_keeps_the_splits_of_a_saved_dataset_dict(tmp_path, capsys):
+    import datasets
+
+    def split(prefix, questions):
+        return datasets.Dataset.from_list(
+            [{"id": f"{prefix}{i}", "prompt": q, "response": "Check it."} for i, q in enumerate(questions)]
+        )
+
+    dsd = datasets.DatasetDict(
+        train=split("a", ["Belt slips?", "Pump leaks?", "Oven cold?"]),
+        test=split("t", ["belt  SLIPS?"]),
+    )
+    dsd.save_to_disk(str(tmp_path / "saved"))
+    assert main(["data", "report", str(tmp_path / "saved"), "--out", str(tmp_path / "r")]) == 0
+    assert "leakage: 1 train/test pair(s)" in capsys.readouterr().out
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert report["splits"] == {"train": 3, "test": 1}
+    assert report["duplicates"]["across"][0]["pairs"][0]["a_id"] == "a0"
+
+
+def test_data_report_errors_are_one_line(tmp_path, capsys):
+    data = _write_jsonl(tmp_path / "x.jsonl", [{"question": "Belt slips?", "answer": "Tighten it."}])
+    assert main(["data", "report", str(data), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("domainft data report: error: dataset_report: no text column") and err.count("\n") == 1
+    )
+    assert "columns: question, answer, id" in err and "--prompt COL --response COL" in err
+    assert main(["data", "report", str(tmp_path / "missing.jsonl")]) == 2
+    assert "missing.jsonl" in capsys.readouterr().err
+    assert main(["data"]) == 0 and "report" in capsys.readouterr().out

@@ -25,6 +25,16 @@ _EXPORTS: dict[str, str] = {
     "register_reader": "domainft.data.readers",
     "register_exporter": "domainft.data.export",
     "register_cleaning_step": "domainft.data.cleaning",
+    "DatasetReport": "domainft.data.report",
+    "DataReportConfig": "domainft.data.report",
+    "dataset_report": "domainft.data.report",
+    "SyntheticQAGenerator": "domainft.data.synthetic",
+    "SyntheticConfig": "domainft.data.synthetic",
+    "register_validator": "domainft.data.synthetic",
+    "register_teacher": "domainft.data.teachers",
+    "get_teacher": "domainft.data.teachers",
+    "ChatClient": "domainft.llm.openai_compat",
+    "ChatEndpointConfig": "domainft.llm.openai_compat",
     "TopicGate": "domainft.data.topic_gate",
     "TopicGateConfig": "domainft.data.topic_gate",
     "register_template": "domainft.data.templates",
@@ -76,12 +86,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.data.export import register_exporter
     from domainft.data.formats import register_format
     from domainft.data.readers import register_reader
+    from domainft.data.report import DataReportConfig, DatasetReport, dataset_report
+    from domainft.data.synthetic import SyntheticConfig, SyntheticQAGenerator, register_validator
+    from domainft.data.teachers import get_teacher, register_teacher
     from domainft.data.templates import PromptTemplate, register_template
     from domainft.data.topic_gate import TopicGate, TopicGateConfig
     from domainft.evaluation.config import DecodingConfig, EvaluationConfig
     from domainft.evaluation.evaluator import Evaluator
     from domainft.evaluation.metrics import Metric, MetricOutput, get_metric, register_metric
     from domainft.evaluation.report import EvaluationReport
+    from domainft.llm.openai_compat import ChatClient, ChatEndpointConfig
     from domainft.models.adapters import AdapterConfig, LoraAdapterFactory, register_target_preset
     from domainft.models.loading import ModelConfig, QuantizedLoader
     from domainft.models.tiny import TinyModelConfig, build_tiny_model

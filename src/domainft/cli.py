@@ -67,6 +67,79 @@ def cmd_tiny_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_data(args: argparse.Namespace):
+    """What ``domainft data report`` analyses: a saved ``DatasetDict`` keeps its splits; a data file or a
+    saved ``Dataset`` is one split. The record format and the ``--prompt``/``--response`` mapping apply."""
+    from domainft.data.builder import DatasetBuilder
+    from domainft.data.readers import is_saved_dataset, load_saved
+
+    columns = {"prompt": args.prompt, "response": args.response}
+    if not is_saved_dataset(args.file):
+        builder = DatasetBuilder.from_file(args.file, format=args.format, reader=args.reader)
+        return builder.with_columns(**columns).dataset, len(builder.rejected)
+    import datasets
+
+    saved = load_saved(args.file)
+    if isinstance(saved, datasets.Dataset):
+        saved = {"all": saved}
+    builders = {name: DatasetBuilder.from_dataset(split, args.format) for name, split in saved.items()}
+    data = {name: b.with_columns(**columns).dataset for name, b in builders.items()}
+    rejected = sum(len(b.rejected) for b in builders.values())
+    return (data["all"] if list(data) == ["all"] else datasets.DatasetDict(data)), rejected
+
+
+def cmd_data_report(args: argparse.Namespace) -> int:
+    from domainft.data.report import DataReportConfig, dataset_report
+
+    config = DataReportConfig.from_yaml(args.config) if args.config else DataReportConfig()
+    overrides = {"n_topics": args.topics, "timestamp_column": args.timestamp}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if overrides:
+        config = DataReportConfig.from_dict({**config.to_dict(), **overrides})
+    data, rejected = _report_data(args)
+    report = dataset_report(data, tokenizer=args.tokenizer, config=config, source=args.file)
+    name = Path(args.file.removeprefix("builtin:")).name.split(".")[0] or "data"
+    out = Path(args.out) if args.out else Path(f"{name}-report")
+    report.save(out)
+    print(report.summary())
+    if rejected:
+        print(f"note: the record format could not use {rejected} row(s); they are not in the report")
+    for path in report.files(out):
+        print(f"wrote {path}")
+    return 0
+
+
+def _add_data_commands(sub: argparse._SubParsersAction) -> None:
+    """The ``data`` group. A new subcommand: ``group.add_parser(NAME)``, its options, and
+    ``set_defaults(func=cmd_data_NAME, command="data NAME")`` (the name errors are reported under)."""
+    data = sub.add_parser("data", help="inspect data files (report)")
+    data.set_defaults(func=lambda _args: data.print_help() or 0)
+    group = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+
+    report = group.add_parser(
+        "report",
+        help="rows per split, length histograms, duplicates and leakage, top terms, topics, time trend "
+        "(report.html, report.json, PNGs)",
+    )
+    report.add_argument(
+        "file", help="data file (csv/tsv/json/jsonl/parquet/..., builtin:NAME) or a save_to_disk folder"
+    )
+    report.add_argument("--out", help="output folder (default: ./<file name>-report)")
+    report.add_argument("--tokenizer", help="tokenizer or model folder: adds token lengths")
+    report.add_argument(
+        "--format",
+        default="auto",
+        help="record format: auto (default), prompt_response, alpaca, sharegpt ...",
+    )
+    report.add_argument("--reader", help="file reader name (default: from the file suffix)")
+    report.add_argument("--prompt", help="column (or format string over the row) to use as prompt")
+    report.add_argument("--response", help="column (or format string over the row) to use as response")
+    report.add_argument("--topics", type=int, help="number of topics (default: 5)")
+    report.add_argument("--timestamp", help="date/time column of the time trend (default: detected)")
+    report.add_argument("--config", help="YAML or JSON file with DataReportConfig fields")
+    report.set_defaults(func=cmd_data_report, command="data report")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from domainft import __version__
 
@@ -103,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--architecture", default="llama", choices=["llama", "mistral"])
     tiny.add_argument("--seed", type=int, default=0)
     tiny.set_defaults(func=cmd_tiny_model)
+
+    _add_data_commands(sub)
     return parser
 
 

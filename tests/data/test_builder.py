@@ -418,3 +418,19 @@ def test_wrong_column_type_names_the_row_and_column():
     builder = DatasetBuilder.from_records([{"q": ["a", "b"], "a": "x"}, {"q": ["c"], "a": "y"}], format=None)
     with pytest.raises(DataError, match=r"prompt='q': row 0 holds a list, expected text"):
         builder.with_columns(prompt="q", response="a")
+
+
+def test_builder_report_includes_cleaning_and_source(tmp_path):
+    builder = (
+        DatasetBuilder.from_file("builtin:machinery_tickets")
+        .with_columns(prompt="{machine_type}: {problem}", response="solution")
+        .clean()
+    )
+    report = builder.report()
+    data = report.to_dict()
+    assert json.dumps(data)
+    saved = report.save(tmp_path / "rep")
+    assert (tmp_path / "rep" / "report.html").is_file() and (tmp_path / "rep" / "report.json").is_file()
+    assert data["meta"]["source"] == "builtin:machinery_tickets" and saved is not None
+    assert data["splits"] == {"train": 148, "validation": 18, "test": 18}
+    assert data["cleaning"]["dropped_by_reason"] == {"empty_response": 3, "empty_prompt": 2, "duplicate": 3}

@@ -669,7 +669,10 @@ class DatasetBuilder:
         ``.save(directory)``: HTML, JSON and PNG plots)."""
         from domainft.data.report import dataset_report
 
-        return dataset_report(self.build(), tokenizer=tokenizer, cleaning=self.cleaning_report, config=config)
+        dsd = self.build()
+        return dataset_report(
+            dsd, tokenizer=tokenizer, cleaning=self.cleaning_report, config=config, source=self.source
+        )
 
     # ------------------------------------------------------------------------------------ helpers
 
