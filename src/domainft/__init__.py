@@ -53,7 +53,7 @@ _EXPORTS: dict[str, str] = {
     # evaluation
     "Evaluator": "domainft.evaluation.evaluator",
     "EvaluationConfig": "domainft.evaluation.config",
-    "DecodingConfig": "domainft.evaluation.config",
+    "DecodingConfig": "domainft.models.generation",
     "EvaluationReport": "domainft.evaluation.report",
     "register_metric": "domainft.evaluation.metrics",
     "get_metric": "domainft.evaluation.metrics",
@@ -91,12 +91,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.data.teachers import get_teacher, register_teacher
     from domainft.data.templates import PromptTemplate, register_template
     from domainft.data.topic_gate import TopicGate, TopicGateConfig
-    from domainft.evaluation.config import DecodingConfig, EvaluationConfig
+    from domainft.evaluation.config import EvaluationConfig
     from domainft.evaluation.evaluator import Evaluator
     from domainft.evaluation.metrics import Metric, MetricOutput, get_metric, register_metric
     from domainft.evaluation.report import EvaluationReport
     from domainft.llm.openai_compat import ChatClient, ChatEndpointConfig
     from domainft.models.adapters import AdapterConfig, LoraAdapterFactory, register_target_preset
+    from domainft.models.generation import DecodingConfig
     from domainft.models.loading import ModelConfig, QuantizedLoader
     from domainft.models.tiny import TinyModelConfig, build_tiny_model
     from domainft.recipe import Recipe

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from domainft.data.config import DataConfig
-from domainft.evaluation.config import DecodingConfig, EvaluationConfig
+from domainft.evaluation.config import EvaluationConfig
 from domainft.models.adapters import AdapterConfig
+from domainft.models.generation import DecodingConfig
 from domainft.models.loading import ModelConfig
 from domainft.recipe import Recipe
 from domainft.training.config import TrainingConfig

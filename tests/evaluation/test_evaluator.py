@@ -7,12 +7,11 @@ from rouge_score import rouge_scorer
 
 from domainft.data.templates import encode_prompt, render_prompt
 from domainft.errors import ConfigError, DataError
-from domainft.evaluation.config import DecodingConfig
 from domainft.evaluation.evaluator import Evaluator, System, resolve_systems
-from domainft.evaluation.generation import generate_texts
 from domainft.evaluation.metrics.lexical import UnicodeTokenizer
 from domainft.evaluation.report import EvaluationReport
 from domainft.models.adapters import LoraAdapterFactory
+from domainft.models.generation import DecodingConfig, generate_texts
 from domainft.models.loading import QuantizedLoader
 
 

@@ -296,7 +296,7 @@ class TransformersTeacher(Teacher):
         model_id: str | None = None,
         loader_options: Mapping[str, Any] | None = None,
     ) -> None:
-        from domainft.evaluation.config import DecodingConfig
+        from domainft.models.generation import DecodingConfig
 
         self.decoding = DecodingConfig(
             max_new_tokens=max_new_tokens,
@@ -378,7 +378,7 @@ class TransformersTeacher(Teacher):
     def _complete(
         self, batch: list[list[Mapping[str, Any]]], contexts: list[dict[str, Any]], emit: Emit
     ) -> None:
-        from domainft.evaluation.generation import generate_texts
+        from domainft.models.generation import generate_texts
 
         model, tokenizer = self._load()
         prompts = [self.render(m) for m in batch]

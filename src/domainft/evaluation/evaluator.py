@@ -21,10 +21,10 @@ from typing import Any
 
 from domainft.data.templates import prompt_ids, resolve_template_name
 from domainft.errors import ConfigError, DataError
-from domainft.evaluation.config import DecodingConfig, EvaluationConfig
-from domainft.evaluation.generation import generate_texts
+from domainft.evaluation.config import EvaluationConfig
 from domainft.evaluation.metrics import get_metric
 from domainft.evaluation.report import EvaluationReport
+from domainft.models.generation import DecodingConfig, generate_texts
 
 
 @dataclass
