@@ -174,7 +174,7 @@ class DatasetBuilder:
             ...                                       for i in range(4)]),
             ...     test=datasets.Dataset.from_list([{"instruction": "Last?", "output": "No."}]))
             >>> out = DatasetBuilder.from_dataset(dsd).build()
-            >>> out["train"].num_rows, out["test"]["prompt"]
+            >>> out["train"].num_rows, list(out["test"]["prompt"])
             (4, ['Last?'])
         """
         import datasets as hf

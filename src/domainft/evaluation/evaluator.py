@@ -2,9 +2,9 @@
 
 Example:
     >>> from domainft import Evaluator                                    # doctest: +SKIP
-    >>> report = Evaluator(metrics=["rouge", "bleu"]).compare(
+    >>> report = Evaluator(metrics=["rouge", "bleu"]).compare(  # doctest: +SKIP
     ...     {"base": base_model, "tuned": peft_model}, dsd["test"], tokenizer=tok)
-    >>> report.save("runs/x/eval")
+    >>> report.save("runs/x/eval")  # doctest: +SKIP
 
 When a system is the base model underneath a PeftModel that is also compared (``apply`` injects
 LoRA layers into the base in place), it is evaluated through that PeftModel with its adapter
