@@ -35,6 +35,10 @@ _EXPORTS: dict[str, str] = {
     "get_teacher": "domainft.data.teachers",
     "ChatClient": "domainft.llm.openai_compat",
     "ChatEndpointConfig": "domainft.llm.openai_compat",
+    "DocumentConfig": "domainft.data.documents",
+    "read_documents": "domainft.data.documents",
+    "near_duplicate_pairs": "domainft.data.near_duplicates",
+    "near_duplicate_groups": "domainft.data.near_duplicates",
     "TopicGate": "domainft.data.topic_gate",
     "TopicGateConfig": "domainft.data.topic_gate",
     "register_template": "domainft.data.templates",
@@ -83,8 +87,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.data.builder import DatasetBuilder
     from domainft.data.cleaning import CleaningReport, register_cleaning_step
     from domainft.data.config import DataConfig
+    from domainft.data.documents import DocumentConfig, read_documents
     from domainft.data.export import register_exporter
     from domainft.data.formats import register_format
+    from domainft.data.near_duplicates import near_duplicate_groups, near_duplicate_pairs
     from domainft.data.readers import register_reader
     from domainft.data.report import DataReportConfig, DatasetReport, dataset_report
     from domainft.data.synthetic import SyntheticConfig, SyntheticQAGenerator, register_validator

@@ -434,3 +434,25 @@ def test_builder_report_includes_cleaning_and_source(tmp_path):
     assert data["meta"]["source"] == "builtin:machinery_tickets" and saved is not None
     assert data["splits"] == {"train": 148, "validation": 18, "test": 18}
     assert data["cleaning"]["dropped_by_reason"] == {"empty_response": 3, "empty_prompt": 2, "duplicate": 3}
+
+
+def test_from_documents_gives_passages_and_reports_empty_files(tmp_path):
+    docs = tmp_path / "docs"
+    (docs / "bio").mkdir(parents=True)
+    (docs / "bio" / "early.html").write_text(
+        "<html><head><title>Early years</title><script>track()</script></head><body><nav>Menu</nav>"
+        "<h1>Early years</h1><p>Hồ Chí Minh was born in 1890 in Nghệ An province. He left Vietnam in 1911 "
+        "aboard a French steamer. Dr. Smith is not part of this story.</p></body></html>",
+        encoding="utf-8",
+    )
+    (docs / "plugin.md").write_text(
+        "# Caching plugin\n\nTo purge the cache, open **Settings**. Then click Purge.\n"
+    )
+    (docs / "empty.txt").write_text("   \n")
+    builder = DatasetBuilder.from_documents(docs, min_passage_chars=10)
+    ds = builder.dataset
+    assert set(ds["source"]) == {"bio/early.html", "plugin.md"}
+    text = "\n".join(ds["text"])
+    assert "Hồ Chí Minh" in text and "track()" not in text and "Menu" not in text and "**" not in text
+    assert all(i.startswith(s + "#") for i, s in zip(ds["id"], ds["source"], strict=True))
+    assert [r["source"] for r in builder.dropped()] == ["empty.txt"]

@@ -252,7 +252,8 @@ class DatasetBuilder:
     def from_documents(
         cls, path: str | Path | Sequence[str | Path], config: DocumentConfig | None = None, **options: Any
     ) -> DatasetBuilder:
-        """Passages of a folder of .txt/.md/.html files: columns ``id``, ``source``, ``title``, ``text``.
+        """Passages of a folder of .txt/.md/.html files: ``id``, ``source``, ``title``, ``passage_index``,
+        ``text``.
 
         Use them for synthetic Q&A (:mod:`domainft.data.synthetic`) or as context; the files that gave
         no text are listed in ``builder.rejected``. ``options`` override fields of ``config``.
@@ -262,9 +263,8 @@ class DatasetBuilder:
         if options:
             config = DocumentConfig.from_dict({**(config.to_dict() if config else {}), **options})
         result = read_documents(path, config)
-        passages, skipped = (result.passages, result.skipped) if hasattr(result, "passages") else (result, [])
-        builder = cls._converted(_records(passages, str(path)), None, {})
-        builder.rejected.extend({**s, "reason": s.get("reason", "no_text")} for s in skipped)
+        builder = cls._converted(_records(result.passages, str(path)), None, {})
+        builder.rejected.extend({**s, "reason": s.get("reason", "no_text")} for s in result.skipped)
         builder.source = str(path)
         return builder
 
