@@ -43,6 +43,8 @@ _EXPORTS: dict[str, str] = {
     "TopicGateConfig": "domainft.data.topic_gate",
     "register_template": "domainft.data.templates",
     "PromptTemplate": "domainft.data.templates",
+    "render_conversation": "domainft.data.templates",
+    "encode_conversation": "domainft.data.templates",
     # models
     "QuantizedLoader": "domainft.models.loading",
     "ModelConfig": "domainft.models.loading",
@@ -54,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     # training
     "DomainTrainer": "domainft.training.trainer",
     "TrainingConfig": "domainft.training.config",
+    "PaddingFreeCollator": "domainft.training.collator",
+    "pack_dataset": "domainft.training.collator",
     # evaluation
     "Evaluator": "domainft.evaluation.evaluator",
     "EvaluationConfig": "domainft.evaluation.config",
@@ -95,7 +99,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.data.report import DataReportConfig, DatasetReport, dataset_report
     from domainft.data.synthetic import SyntheticConfig, SyntheticQAGenerator, register_validator
     from domainft.data.teachers import get_teacher, register_teacher
-    from domainft.data.templates import PromptTemplate, register_template
+    from domainft.data.templates import (
+        PromptTemplate,
+        encode_conversation,
+        register_template,
+        render_conversation,
+    )
     from domainft.data.topic_gate import TopicGate, TopicGateConfig
     from domainft.evaluation.config import EvaluationConfig
     from domainft.evaluation.evaluator import Evaluator
@@ -107,5 +116,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.models.loading import ModelConfig, QuantizedLoader
     from domainft.models.tiny import TinyModelConfig, build_tiny_model
     from domainft.recipe import Recipe
+    from domainft.training.collator import PaddingFreeCollator, pack_dataset
     from domainft.training.config import TrainingConfig
     from domainft.training.trainer import DomainTrainer

@@ -161,3 +161,30 @@ def test_duplicate_metric_names_are_refused():
 
     with pytest.raises(ConfigError, match="more than once"):
         Evaluator(metrics=["rouge", get_metric("rouge", rouge_types=["rouge1"])])
+
+
+def test_multi_turn_rows_are_answered_with_their_history(fp32_model):
+    from domainft.data.templates import conversation_prompt_ids, prompt_ids
+
+    model, tok = fp32_model
+    messages = [
+        {"role": "user", "content": "Machine: lathe. Problem: chatter marks."},
+        {"role": "assistant", "content": "Check the tool height."},
+        {"role": "user", "content": "Still there after that."},
+        {"role": "assistant", "content": "Reduce the feed rate."},
+    ]
+    rows = [
+        {
+            "id": "c1",
+            "prompt": messages[2]["content"],
+            "response": messages[3]["content"],
+            "messages": messages,
+        }
+    ]
+    evaluator = Evaluator(metrics=["rouge"], decoding=DecodingConfig(max_new_tokens=8), progress=False)
+    report = evaluator.compare({"m": model}, rows, tokenizer=tok)
+    history_ids = conversation_prompt_ids(tok, messages[:3])
+    assert history_ids != prompt_ids(tok, messages[2]["content"])  # the history is really longer
+    assert len(history_ids) > len(prompt_ids(tok, messages[2]["content"])) + 5
+    expected = generate_texts(model, tok, [history_ids], DecodingConfig(max_new_tokens=8), progress=False)
+    assert report.samples[0].predictions["m"] == expected[0]

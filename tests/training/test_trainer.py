@@ -1,9 +1,10 @@
 import json
+import math
 
 import pytest
 import torch
 
-from domainft.errors import DataError, TrainingError
+from domainft.errors import ConfigError, DataError, TrainingError
 from domainft.models.adapters import LoraAdapterFactory, load_adapter
 from domainft.models.bnb_cpu import restore_trainable_4bit_layout
 from domainft.models.loading import QuantizedLoader
@@ -126,3 +127,69 @@ def test_same_seeds_give_the_same_run(tiny_model_dir, tiny_dsd, tmp_path):
             DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=config).train().eval_loss
         )
     assert losses[0] == losses[1]
+
+
+def test_packing_evaluates_like_padding_and_trains(tiny_model_dir, tiny_dsd, tmp_path):
+    from domainft.training.collator import PaddingFreeCollator
+
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    padded = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path / "pad"))
+    config = _config(tmp_path / "pack", packing=True, max_steps=12, eval_strategy="no")
+    packed = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=config)
+    assert isinstance(packed.trainer.data_collator, PaddingFreeCollator)
+    # the same validation batches, flattened: the same loss (eval works and examples stay separate)
+    assert packed.evaluate()["eval_loss"] == pytest.approx(padded.evaluate()["eval_loss"], abs=1e-4)
+    result = packed.train()
+    losses = [e["loss"] for e in result.log_history if "loss" in e]
+    assert all(math.isfinite(x) for x in losses) and losses[-1] < losses[0] - 0.5
+    assert result.eval_loss < result.initial_eval_loss
+
+
+def test_overlength_actions_are_counted_in_the_manifest(tiny_model_dir, tiny_dsd, tmp_path):
+    from domainft.data.templates import encode_example
+
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    lengths = [len(encode_example(tok, r["prompt"], r["response"])["input_ids"]) for r in tiny_dsd["train"]]
+    max_length = sorted(lengths)[len(lengths) // 2]
+    config = _config(tmp_path, max_length=max_length, overlength="truncate_prompt_left", max_steps=2)
+    trainer = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=config)
+    counts = trainer.overlength_counts["train"]
+    assert counts.get("truncated_prompt_left", 0) > 0
+    assert sum(counts.values()) == sum(n > max_length for n in lengths)
+    assert len(trainer.train_dataset) == 48 - counts.get("dropped", 0)
+    assert max(trainer.train_dataset["length"]) == max_length
+    assert all(
+        r["kept_length"] == max_length and r["split"] == "train"
+        for r in trainer.truncated
+        if r["split"] == "train"
+    )
+    trainer.train()
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["result"]["overlength"] == json.loads(json.dumps(trainer.overlength_counts))
+    assert len(manifest["result"]["truncated"]) == len(trainer.truncated) > 0
+    assert manifest["training"]["overlength"] == "truncate_prompt_left"
+
+
+def test_masking_options_reach_the_training_data(tiny_model_dir, tiny_dsd, tmp_path):
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    config = _config(tmp_path, train_on_prompt=True, template="chatml", max_steps=1)
+    trainer = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=config)
+    assert trainer.train_dataset["labels"] == trainer.train_dataset["input_ids"]
+    assert tok.decode(trainer.train_dataset["input_ids"][0]).startswith("<|im_start|>user\n")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"overlength": "cut"}, r"TrainingConfig\.overlength: expected one of 'drop'"),
+        ({"assistant_turns": "first"}, r"TrainingConfig\.assistant_turns"),
+        ({"packing": "yes"}, r"TrainingConfig\.packing: expected true or false"),
+        ({"train_on_prompt": True, "assistant_turns": "last"}, "assistant_turns='last' has no effect"),
+    ],
+)
+def test_packing_and_masking_options_are_validated(kwargs, match, tmp_path):
+    with pytest.raises(ConfigError, match=match):
+        TrainingConfig.from_dict(kwargs)
+    config = TrainingConfig(packing=True, overlength="truncate_response", assistant_turns="last")
+    config.to_yaml(tmp_path / "t.yaml")
+    assert TrainingConfig.from_yaml(tmp_path / "t.yaml") == config

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from domainft.data.templates import row_messages
 from domainft.errors import DataError
 from domainft.registry import Registry
 
@@ -50,23 +51,6 @@ def register_exporter(name: str, *, overwrite: bool = False) -> Callable[[Export
         return fn
 
     return _decorate
-
-
-def row_messages(row: dict[str, Any], system_prompt: str | None = None) -> list[dict[str, str]]:
-    """The conversation of a canonical row: its ``messages``, or [system] + user + assistant.
-
-    ``system_prompt`` is used when the row has no system turn of its own.
-    """
-    messages = row.get("messages")
-    if messages:
-        out = [{"role": m["role"], "content": m["content"]} for m in messages]
-    else:
-        out = [{"role": "user", "content": row["prompt"]}, {"role": "assistant", "content": row["response"]}]
-        if row.get("system"):
-            out.insert(0, {"role": "system", "content": row["system"]})
-    if system_prompt and out[0]["role"] != "system":
-        out.insert(0, {"role": "system", "content": system_prompt})
-    return out
 
 
 def _check(messages: list[dict[str, str]], row_id: Any) -> None:

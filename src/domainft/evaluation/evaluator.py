@@ -19,7 +19,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from domainft.data.templates import prompt_ids, resolve_template_name
+from domainft.data.templates import conversation_prompt_ids, prompt_ids, resolve_template_name, row_messages
 from domainft.errors import ConfigError, DataError
 from domainft.evaluation.config import EvaluationConfig
 from domainft.evaluation.metrics import get_metric
@@ -102,7 +102,7 @@ class Evaluator:
             )
         return System(peft_model, disable_adapter=True)
 
-    def _rows(self, dataset: Any) -> tuple[list[str], list[str], list[str]]:
+    def _rows(self, dataset: Any) -> tuple[list[str], list[str], list[str], list[Any]]:
         rows = list(dataset) if not isinstance(dataset, list) else dataset
         if self.max_samples is not None:
             rows = rows[: self.max_samples]
@@ -115,15 +115,33 @@ class Evaluator:
                 "Map yours with DatasetBuilder.with_columns(prompt=..., response=...)"
             )
         ids = [str(r.get("id", i)) for i, r in enumerate(rows)]
-        return ids, [r["prompt"] for r in rows], [r["response"] for r in rows]
+        # a multi-turn row is answered with its whole history, as it was trained
+        history = [row_messages(r)[:-1] if r.get("messages") else None for r in rows]
+        return ids, [r["prompt"] for r in rows], [r["response"] for r in rows], history
 
     def generate(
-        self, system: Any, tokenizer: Any, prompts: list[str], *, desc: str = "generating"
+        self,
+        system: Any,
+        tokenizer: Any,
+        prompts: list[str],
+        *,
+        conversations: list[list[dict[str, str]] | None] | None = None,
+        desc: str = "generating",
     ) -> list[str]:
-        """Answers of one system to raw prompts, rendered with the evaluator's template."""
+        """Answers of one system to raw prompts, rendered with the evaluator's template.
+
+        ``conversations[i]``, when given and not None, replaces prompt ``i`` by a whole conversation
+        ending with a user turn (earlier turns of a multi-turn row).
+        """
         system = system if isinstance(system, System) else System(system)
         template = resolve_template_name(tokenizer, self.template)
-        ids = [prompt_ids(tokenizer, p, template, self.system_prompt) for p in prompts]
+        conversations = conversations or [None] * len(prompts)
+        ids = [
+            conversation_prompt_ids(tokenizer, row_messages({"messages": c}, self.system_prompt), template)
+            if c
+            else prompt_ids(tokenizer, p, template, self.system_prompt)
+            for p, c in zip(prompts, conversations, strict=True)
+        ]
         with system.context():
             return generate_texts(
                 system.model, tokenizer, ids, self.decoding, desc=desc, progress=self.progress
@@ -159,12 +177,14 @@ class Evaluator:
     def compare(self, systems: Mapping[str, Any], dataset: Any, *, tokenizer: Any) -> EvaluationReport:
         """Generate with every system on ``dataset`` (prompt/response columns) and score them side by side."""
         resolved = resolve_systems(systems)
-        ids, prompts, references = self._rows(dataset)
+        ids, prompts, references, history = self._rows(dataset)
         predictions: dict[str, list[str]] = {}
         timings: dict[str, float] = {}
         for name, system in resolved.items():
             start = time.time()
-            predictions[name] = self.generate(system, tokenizer, prompts, desc=f"generating [{name}]")
+            predictions[name] = self.generate(
+                system, tokenizer, prompts, conversations=history, desc=f"generating [{name}]"
+            )
             timings[name] = round(time.time() - start, 3)
         meta = {
             "n_examples": len(references),

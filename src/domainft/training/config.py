@@ -49,7 +49,23 @@ class TrainingConfig(ConfigBase):
     )
     gradient_checkpointing: bool = config_field(False, help="Recompute activations to save memory.")
     max_length: int = config_field(
-        1024, help="Examples longer than this many tokens are dropped and counted."
+        1024, help="Longest example in tokens; longer ones follow `overlength` and are counted."
+    )
+    overlength: Literal["drop", "truncate_response", "truncate_prompt_left"] = config_field(
+        "drop",
+        help="Examples longer than max_length: drop them, cut the response on the right (its EOS is "
+        "lost), or cut the prompt on the left (oldest tokens first, the response kept whole).",
+    )
+    assistant_turns: Literal["all", "last"] = config_field(
+        "all", help="In multi-turn data, learn every assistant turn or only the last one."
+    )
+    train_on_prompt: bool = config_field(
+        False, help="Learn every token (system, user turns, role markers) instead of only the answers."
+    )
+    packing: bool = config_field(
+        False,
+        help="Padding-free batches: each batch is one row with position ids restarting per example "
+        "(no attention across examples). Saves memory and work on GPUs; slower than length grouping on CPU.",
     )
     template: str | None = config_field(
         None, help="Prompt template: chat (tokenizer's), a registered name, or null for chat when available."
@@ -87,6 +103,11 @@ class TrainingConfig(ConfigBase):
         self.require_range("warmup_ratio", 0, 1)
         if self.num_train_epochs <= 0 and self.max_steps <= 0:
             raise ConfigError("TrainingConfig: set num_train_epochs > 0 or max_steps > 0")
+        if self.train_on_prompt and self.assistant_turns == "last":
+            raise ConfigError(
+                "TrainingConfig.assistant_turns='last' has no effect with train_on_prompt=True (every token "
+                "is learned); set assistant_turns='all' or train_on_prompt=False"
+            )
         if self.eval_strategy == "steps" and not self.eval_steps:
             raise ConfigError("TrainingConfig.eval_steps is required when eval_strategy='steps'")
 

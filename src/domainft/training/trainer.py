@@ -2,9 +2,9 @@
 
 Example:
     >>> from domainft import DomainTrainer, TrainingConfig          # doctest: +SKIP
-    >>> trainer = DomainTrainer(model=peft_model, tokenizer=tok, datasets=dsd,
+    >>> trainer = DomainTrainer(model=peft_model, tokenizer=tok, datasets=dsd,  # doctest: +SKIP
     ...                         config=TrainingConfig(output_dir="runs/x", num_train_epochs=3))
-    >>> result = trainer.train(); trainer.save_adapter("runs/x/adapter")
+    >>> result = trainer.train(); trainer.save_adapter("runs/x/adapter")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domainft.data.templates import IGNORE_INDEX, resolve_template_name, tokenize_dataset
+from domainft.data.templates import IGNORE_INDEX, overlength_counts, resolve_template_name, tokenize_dataset
 from domainft.errors import DataError, TrainingError
 from domainft.training.callbacks import FourBitCpuLayoutCallback, GradientGuard
-from domainft.training.collator import PaddingCollator
+from domainft.training.collator import PaddingCollator, PaddingFreeCollator
 from domainft.training.config import TrainingConfig
 from domainft.training.manifest import build_manifest, dataset_fingerprints
 from domainft.training.plots import plot_loss_curves
@@ -49,6 +49,8 @@ class TrainResult:
     supervised_tokens: int
     dropped: list[dict[str, Any]] = field(default_factory=list)
     log_history: list[dict[str, Any]] = field(default_factory=list)
+    truncated: list[dict[str, Any]] = field(default_factory=list)
+    overlength: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,8 +60,9 @@ class DomainTrainer:
     """Trains the adapter of ``model`` on ``datasets["train"]``, validating on ``datasets["validation"]``.
 
     Each example is rendered with the tokenizer's chat template (or ``config.template``); prompt
-    tokens are masked in the labels, the response is closed by EOS which is learned. The run folder
-    receives ``manifest.json`` and ``loss_curve.png``.
+    tokens are masked in the labels, the response is closed by EOS which is learned. Examples longer
+    than ``config.max_length`` follow ``config.overlength``; with ``config.packing`` batches are
+    padding-free. The run folder receives ``manifest.json`` and ``loss_curve.png``.
     """
 
     def __init__(
@@ -83,28 +86,36 @@ class DomainTrainer:
             )
         cfg = self.config
         self.template = resolve_template_name(tokenizer, cfg.template)
-        self.train_dataset, dropped_train = self._tokenize(datasets["train"], "train")
+        self.train_dataset, over_train = self._tokenize(datasets["train"], "train")
         if len(self.train_dataset) == 0:
             raise DataError(
                 f"no training example fits max_length={cfg.max_length} tokens "
-                f"({len(dropped_train)} dropped); "
-                "raise TrainingConfig.max_length or shorten the data"
+                f"({len(over_train)} dropped); "
+                "raise TrainingConfig.max_length, set TrainingConfig.overlength or shorten the data"
             )
         self.eval_dataset = None
-        dropped_eval: list[dict[str, Any]] = []
+        over_eval: list[dict[str, Any]] = []
         validation = datasets.get("validation")
         if validation is not None and len(validation) > 0:
-            self.eval_dataset, dropped_eval = self._tokenize(validation, "validation")
+            self.eval_dataset, over_eval = self._tokenize(validation, "validation")
             if len(self.eval_dataset) == 0:
                 self.eval_dataset = None
-        self.dropped = [{**d, "split": "train"} for d in dropped_train] + [
-            {**d, "split": "validation"} for d in dropped_eval
+        # every over-length action (id, length, kept_length, action, reason, split)
+        self.overlength = [{**d, "split": "train"} for d in over_train] + [
+            {**d, "split": "validation"} for d in over_eval
         ]
-        if self.dropped:
+        self.dropped = [d for d in self.overlength if d["action"] == "dropped"]
+        self.truncated = [d for d in self.overlength if d["action"] != "dropped"]
+        self.overlength_counts = {
+            split: overlength_counts(records)
+            for split, records in (("train", over_train), ("validation", over_eval))
+            if records
+        }
+        if self.overlength:
             logger.warning(
-                "%d examples longer than max_length=%d were dropped (see manifest.json)",
-                len(self.dropped),
+                "examples longer than max_length=%d: %s (see manifest.json)",
                 cfg.max_length,
+                "; ".join(f"{split} {counts}" for split, counts in self.overlength_counts.items()),
             )
         self._build_trainer(callbacks or [])
         self.result: TrainResult | None = None
@@ -117,6 +128,9 @@ class DomainTrainer:
             template=self.template,
             system_prompt=cfg.system_prompt,
             max_length=cfg.max_length,
+            overlength=cfg.overlength,
+            assistant_turns=cfg.assistant_turns,
+            train_on_prompt=cfg.train_on_prompt,
             desc=f"tokenizing {split}",
         )
 
@@ -124,12 +138,17 @@ class DomainTrainer:
         from transformers import Trainer
 
         args = self.config.to_training_arguments(has_eval=self.eval_dataset is not None)
+        collator = (
+            PaddingFreeCollator()
+            if self.config.packing
+            else PaddingCollator(pad_token_id=self.tokenizer.pad_token_id)
+        )
         self.trainer = Trainer(
             model=self.model,
             args=args,
             train_dataset=self.train_dataset,
             eval_dataset=self.eval_dataset,
-            data_collator=PaddingCollator(pad_token_id=self.tokenizer.pad_token_id),
+            data_collator=collator,
             processing_class=self.tokenizer,
             callbacks=[FourBitCpuLayoutCallback(), GradientGuard(), *callbacks],
         )
@@ -172,6 +191,8 @@ class DomainTrainer:
             supervised_tokens=supervised,
             dropped=self.dropped,
             log_history=history,
+            truncated=self.truncated,
+            overlength=self.overlength_counts,
         )
         self.output_dir.mkdir(parents=True, exist_ok=True)
         plot_loss_curves(history, self.output_dir / "loss_curve.png", title="LoRA fine-tuning loss")
