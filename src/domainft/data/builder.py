@@ -90,8 +90,8 @@ class _RowFormatter(string.Formatter):
         return super().format_field(value, format_spec)
 
 
-def _template_fields(template: str) -> list[str]:
-    """Root column names used by a format string (``"{a} {b.x} {c[0]:g}"`` -> ``["a", "b", "c"]``)."""
+def template_fields(template: str) -> list[str]:
+    """Root field names used by a format string (``"{a} {b.x} {c[0]:g}"`` -> ``["a", "b", "c"]``)."""
     names: list[str] = []
     for _, field, spec, _ in string.Formatter().parse(template):
         if field is None:
@@ -104,7 +104,7 @@ def _template_fields(template: str) -> list[str]:
         if root not in names:
             names.append(root)
         if spec and "{" in spec:
-            names.extend(n for n in _template_fields(spec) if n not in names)
+            names.extend(n for n in template_fields(spec) if n not in names)
     return names
 
 
@@ -361,7 +361,7 @@ class DatasetBuilder:
                 )
             if "{" in spec:
                 try:
-                    needed = fields_of[target] = _template_fields(spec)
+                    needed = fields_of[target] = template_fields(spec)
                 except ValueError as exc:
                     raise DataError(
                         f"with_columns: {target}={spec!r} is not a valid format string: {exc}"

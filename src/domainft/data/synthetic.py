@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from domainft.configuration import ConfigBase, config_field
+from domainft.data.builder import template_fields
 from domainft.data.teachers import Teacher, TeacherFailure, canonical_json, get_teacher
 from domainft.errors import ConfigError, DataError, DataFileNotFoundError
 from domainft.registry import Registry
@@ -253,22 +254,6 @@ def clean_reply(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- templates
-
-
-def template_fields(template: str) -> list[str]:
-    """Root field names of a format string (``"{a} {b.x} {c:g}"`` -> ``["a", "b", "c"]``)."""
-    names: list[str] = []
-    for _, field, spec, _ in string.Formatter().parse(template):
-        if field is None:
-            continue
-        if field == "" or field.isdigit():
-            raise ValueError("positional fields like {} or {0} are not allowed; name a field, e.g. {problem}")
-        root = field.split(".", 1)[0].split("[", 1)[0]
-        if root not in names:
-            names.append(root)
-        if spec and "{" in spec:
-            names.extend(n for n in template_fields(spec) if n not in names)
-    return names
 
 
 class _Formatter(string.Formatter):
