@@ -193,3 +193,112 @@ def test_packing_and_masking_options_are_validated(kwargs, match, tmp_path):
     config = TrainingConfig(packing=True, overlength="truncate_response", assistant_turns="last")
     config.to_yaml(tmp_path / "t.yaml")
     assert TrainingConfig.from_yaml(tmp_path / "t.yaml") == config
+
+
+# ------------------------------------------------------------------------------------- issue 4: control
+
+
+def test_early_stopping_stops_and_restores_the_best_adapter(tiny_model_dir, tiny_dsd, tmp_path):
+    """A huge learning rate makes validation loss climb after the first epochs: training must stop
+    early and end with the best checkpoint's adapter, whose validation loss is the best seen."""
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    cfg = _config(
+        tmp_path, num_train_epochs=30, learning_rate=3e-2, early_stopping_patience=2, overfit_patience=2
+    )
+    trainer = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=cfg)
+    result = trainer.train()
+    evals = [e["eval_loss"] for e in result.log_history if "eval_loss" in e and e["step"] > 0]
+    steps_per_epoch = math.ceil(48 / 8)
+    assert result.stopped_early and result.global_step < 30 * steps_per_epoch
+    assert result.best_metric == pytest.approx(min(evals[:-1]), rel=1e-4)
+    assert result.eval_loss == pytest.approx(result.best_metric, rel=1e-3)  # the best adapter was restored
+    assert (
+        result.best_checkpoint and (tmp_path / "run").joinpath(result.best_checkpoint.split("/")[-1]).is_dir()
+    )
+
+
+def test_generation_metrics_are_logged_and_drive_best_model(tiny_model_dir, tiny_dsd, tmp_path):
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    cfg = _config(
+        tmp_path,
+        num_train_epochs=2,
+        generation_metrics=["rouge", "bleu"],
+        generation_samples=4,
+        generation_max_new_tokens=8,
+        metric_for_best_model="rougeL",
+        early_stopping_patience=5,
+    )
+    trainer = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=cfg)
+    result = trainer.train()
+    points = [e for e in result.log_history if "eval_rougeL" in e]
+    assert [p["step"] for p in points][:3] == [0, 6, 12]  # before training and after each epoch
+    assert all(0 <= p["eval_rougeL"] <= 1 and p["eval_bleu"] >= 0 for p in points)
+    assert set(result.generation_metrics) >= {"eval_rougeL", "eval_bleu"}
+    assert result.best_metric == pytest.approx(max(p["eval_rougeL"] for p in points if p["step"] > 0))
+
+
+def test_generation_metric_config_checks():
+    with pytest.raises(ConfigError, match="generation metric; list the metric"):
+        TrainingConfig(metric_for_best_model="bleu")
+    with pytest.raises(ConfigError, match="needs eval_strategy"):
+        TrainingConfig(early_stopping_patience=2, eval_strategy="no")
+    assert TrainingConfig(metric_for_best_model="rougeL", generation_metrics=["rouge"]).greater_is_better()
+
+
+def test_overfitting_warning_fires_on_rising_validation_loss():
+    from types import SimpleNamespace
+
+    from domainft.training.callbacks import OverfittingWarning
+
+    watch = OverfittingWarning(patience=2)
+    state = SimpleNamespace(global_step=0, log_history=[])
+    for step, (train, val) in enumerate([(2.0, 1.5), (1.5, 1.4), (1.0, 1.6), (0.5, 1.9)], start=1):
+        state.global_step = step
+        state.log_history.append({"loss": train, "step": step})
+        watch.on_evaluate(None, state, None, metrics={"eval_loss": val})
+    assert (
+        len(watch.warnings) == 1
+        and "validation loss rose for 2 evaluations (1.4000 -> 1.9000)" in watch.warnings[0]
+    )
+
+
+def test_non_finite_loss_stops_with_the_step():
+    from types import SimpleNamespace
+
+    from domainft.training.callbacks import NonFiniteLossGuard
+
+    state = SimpleNamespace(global_step=7, epoch=1.25)
+    NonFiniteLossGuard().on_log(None, state, None, logs={"loss": 0.5})
+    with pytest.raises(TrainingError, match="became nan at optimizer step 7 \\(epoch 1.25\\)"):
+        NonFiniteLossGuard().on_log(None, state, None, logs={"loss": float("nan")})
+
+
+def test_resume_continues_from_the_latest_checkpoint(tiny_model_dir, tiny_dsd, tmp_path):
+    cfg = _config(tmp_path, num_train_epochs=2, save_strategy="epoch", save_total_limit=3)
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    first = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=cfg).train()
+    # an "interrupted" run: its last checkpoint is removed, so resuming must redo exactly one epoch
+    import shutil
+
+    shutil.rmtree(tmp_path / "run" / f"checkpoint-{first.global_step}")
+    from transformers import TrainerCallback
+
+    class CountSteps(TrainerCallback):
+        steps = 0
+
+        def on_step_end(self, args, state, control, **kwargs):
+            CountSteps.steps += 1
+
+    model2, tok2 = _peft(tiny_model_dir, quantization=None)
+    trainer = DomainTrainer(
+        model=model2, tokenizer=tok2, datasets=tiny_dsd, config=cfg, callbacks=[CountSteps()]
+    )
+    resumed = trainer.train(resume_from_checkpoint=True)
+    assert resumed.global_step == first.global_step
+    assert CountSteps.steps == first.global_step // 2  # only the second epoch was trained again
+    assert resumed.train_loss is not None
+    with pytest.raises(TrainingError, match="holds no checkpoint"):
+        empty = _config(tmp_path / "other", num_train_epochs=1)
+        DomainTrainer(model=model2, tokenizer=tok2, datasets=tiny_dsd, config=empty).train(
+            resume_from_checkpoint=True
+        )

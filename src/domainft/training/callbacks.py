@@ -1,13 +1,19 @@
-"""Trainer callbacks: the dead-gradient guard and the bitsandbytes CPU layout fix."""
+"""Trainer callbacks: gradient and loss guards, the bitsandbytes CPU layout fix, generation metrics
+during training and the overfitting warning."""
 
 from __future__ import annotations
 
+import itertools
+import logging
+import math
 from typing import Any
 
 from transformers import TrainerCallback
 
 from domainft.errors import TrainingError
 from domainft.models.bnb_cpu import restore_trainable_4bit_layout
+
+logger = logging.getLogger(__name__)
 
 
 def gradient_problems(model: Any) -> tuple[list[str], int]:
@@ -68,3 +74,111 @@ class FourBitCpuLayoutCallback(TrainerCallback):
     def on_evaluate(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if model is not None:
             restore_trainable_4bit_layout(model)
+
+
+class NonFiniteLossGuard(TrainerCallback):
+    """Stops training as soon as a logged training loss is NaN or infinite, naming the step and epoch."""
+
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrainingError(
+                f"the training loss became {loss} at optimizer step {state.global_step} (epoch "
+                f"{state.epoch:.2f}). Lower learning_rate, keep max_grad_norm, use bf16 rather than fp16, "
+                "or look for empty/garbled examples in that part of the data"
+            )
+
+
+class GenerationMetricsCallback(TrainerCallback):
+    """At every evaluation, answers a fixed validation subset by real generation and scores it.
+
+    The scores (e.g. ``eval_rougeL``, ``eval_bleu``) are added to the evaluation metrics before the
+    other callbacks see them, so early stopping and best-checkpoint selection can use them, and they
+    are written to the log history next to the validation loss. Generation runs in eval mode and the
+    model returns to training mode afterwards.
+    """
+
+    def __init__(
+        self,
+        rows: list[dict[str, Any]],
+        tokenizer: Any,
+        metrics: list[str],
+        *,
+        max_new_tokens: int = 128,
+        batch_size: int = 16,
+        template: str | None = None,
+        system_prompt: str | None = None,
+    ) -> None:
+        self.rows = rows
+        self.tokenizer = tokenizer
+        self.metrics = list(metrics)
+        self.max_new_tokens = max_new_tokens
+        self.batch_size = batch_size
+        self.template = template
+        self.system_prompt = system_prompt
+        self.last: dict[str, float] = {}
+
+    def scores(self, model: Any) -> dict[str, float]:
+        """``{"eval_<metric>": value}`` of ``model`` on the subset."""
+        from domainft.evaluation.evaluator import Evaluator
+        from domainft.models.generation import DecodingConfig
+
+        evaluator = Evaluator(
+            metrics=self.metrics,
+            decoding=DecodingConfig(max_new_tokens=self.max_new_tokens, batch_size=self.batch_size),
+            template=self.template,
+            system_prompt=self.system_prompt,
+            progress=False,
+        )
+        report = evaluator.compare({"model": model}, self.rows, tokenizer=self.tokenizer)
+        return {f"eval_{name}": float(value.value) for name, value in report.systems["model"].items()}
+
+    def on_evaluate(
+        self,
+        args: Any,
+        state: Any,
+        control: Any,
+        model: Any = None,
+        metrics: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if model is None or metrics is None:
+            return
+        self.last = self.scores(model)
+        metrics.update(self.last)
+        state.log_history.append({**self.last, "epoch": state.epoch, "step": state.global_step})
+
+
+class OverfittingWarning(TrainerCallback):
+    """Warns when validation loss rose for ``patience`` evaluations in a row while training loss fell."""
+
+    def __init__(self, patience: int = 2) -> None:
+        self.patience = patience
+        self.points: list[tuple[int, float, float]] = []  # (step, train loss, validation loss)
+        self.warnings: list[str] = []
+
+    def on_evaluate(
+        self, args: Any, state: Any, control: Any, metrics: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        loss = (metrics or {}).get("eval_loss")
+        train = next((e["loss"] for e in reversed(state.log_history) if "loss" in e), None)
+        if loss is None or train is None or self.patience < 1:
+            return
+        self.points.append((state.global_step, float(train), float(loss)))
+        recent = self.points[-(self.patience + 1) :]
+        if len(recent) < self.patience + 1:
+            return
+        pairs = list(itertools.pairwise(recent))
+        rising = all(b[2] > a[2] for a, b in pairs)
+        falling = all(b[1] < a[1] for a, b in pairs)
+        if rising and falling:
+            message = (
+                f"possible overfitting at step {state.global_step}: validation loss rose for {self.patience} "
+                f"evaluations ({recent[0][2]:.4f} -> {recent[-1][2]:.4f}) while training loss fell "
+                f"({recent[0][1]:.4f} -> {recent[-1][1]:.4f}); consider early_stopping_patience, fewer "
+                "epochs, a lower learning rate or more data"
+            )
+            logger.warning("%s", message)
+            self.warnings.append(message)

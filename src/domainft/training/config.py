@@ -89,6 +89,36 @@ class TrainingConfig(ConfigBase):
     neftune_noise_alpha: float | None = config_field(None, help="NEFTune embedding noise (e.g. 5).")
     use_cpu: bool = config_field(False, help="Train on the CPU even when a GPU is present.")
     disable_tqdm: bool = config_field(False, help="Hide progress bars.")
+    early_stopping_patience: int | None = config_field(
+        None,
+        help="Stop after this many evaluations without improvement of metric_for_best_model (null = off); "
+        "the best adapter is restored at the end.",
+    )
+    early_stopping_threshold: float = config_field(
+        0.0, help="Smallest improvement of metric_for_best_model that counts (min delta)."
+    )
+    metric_for_best_model: str = config_field(
+        "eval_loss",
+        help="Metric deciding the best checkpoint: eval_loss, or a generation metric such as rougeL or bleu "
+        "(needs generation_metrics).",
+    )
+    generation_metrics: list[str] = config_field(
+        [],
+        help="Metrics computed from real generations on a fixed validation subset at every evaluation, "
+        "e.g. [rouge, bleu] (empty = off).",
+    )
+    generation_samples: int = config_field(32, help="Validation examples answered for generation metrics.")
+    generation_max_new_tokens: int = config_field(
+        128, help="Longest generated answer for generation metrics."
+    )
+    overfit_patience: int = config_field(
+        2,
+        help="Warn when validation loss rises for this many evaluations in a row while training loss "
+        "falls (0 = off).",
+    )
+    resume_from_checkpoint: bool | str | None = config_field(
+        None, help="true resumes from the latest checkpoint in output_dir; or a checkpoint folder."
+    )
     extra: dict[str, Any] = config_field({}, help="Other TrainingArguments fields, passed through.")
 
     def validate(self) -> None:
@@ -110,6 +140,37 @@ class TrainingConfig(ConfigBase):
             )
         if self.eval_strategy == "steps" and not self.eval_steps:
             raise ConfigError("TrainingConfig.eval_steps is required when eval_strategy='steps'")
+        self.require_positive("generation_samples", "generation_max_new_tokens")
+        if self.overfit_patience < 0:
+            raise ConfigError(f"TrainingConfig.overfit_patience must be >= 0, got {self.overfit_patience}")
+        if self.early_stopping_patience is not None:
+            if self.early_stopping_patience < 1:
+                raise ConfigError(
+                    "TrainingConfig.early_stopping_patience must be >= 1 or null, "
+                    f"got {self.early_stopping_patience}"
+                )
+            if self.eval_strategy == "no":
+                raise ConfigError(
+                    "TrainingConfig.early_stopping_patience needs eval_strategy 'epoch' or 'steps'"
+                )
+        if self.early_stopping_threshold < 0:
+            raise ConfigError("TrainingConfig.early_stopping_threshold must be >= 0")
+        metric = self.best_metric_key()
+        if metric != "eval_loss" and not self.generation_metrics:
+            raise ConfigError(
+                f"TrainingConfig.metric_for_best_model={self.metric_for_best_model!r} is a generation "
+                "metric; "
+                "list the metric that produces it in generation_metrics (e.g. [rouge, bleu])"
+            )
+
+    def best_metric_key(self) -> str:
+        """``metric_for_best_model`` with the ``eval_`` prefix transformers logs it under."""
+        name = self.metric_for_best_model
+        return name if name.startswith("eval_") else f"eval_{name}"
+
+    def greater_is_better(self) -> bool:
+        """Losses improve downwards, every generation metric upwards."""
+        return not self.best_metric_key().endswith("loss")
 
     def mixed_precision(self) -> tuple[bool, bool]:
         """``(bf16, fp16)`` flags for the current machine."""
@@ -165,6 +226,15 @@ class TrainingConfig(ConfigBase):
             "dataloader_pin_memory": torch.cuda.is_available() and not self.use_cpu,
             "label_names": ["labels"],
         }
+        if self.early_stopping_patience is not None and eval_strategy != "no":
+            # the best checkpoint can only be restored if checkpoints are written at every evaluation
+            kwargs.update(
+                save_strategy=eval_strategy,
+                save_steps=self.eval_steps or self.save_steps,
+                load_best_model_at_end=True,
+                metric_for_best_model=self.best_metric_key(),
+                greater_is_better=self.greater_is_better(),
+            )
         kwargs.update(self.extra)
         try:
             return TrainingArguments(**kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,21 @@ def loss_series(log_history: list[dict[str, Any]]) -> dict[str, list[tuple[float
     return series
 
 
-def plot_loss_curves(log_history: list[dict[str, Any]], path: str | Path, title: str = "Loss") -> Path:
-    """Write a PNG of training and validation loss against optimizer steps."""
+def plot_loss_curves(
+    log_history: list[dict[str, Any]],
+    path: str | Path,
+    title: str = "Loss",
+    metrics: Sequence[str] = (),
+) -> Path:
+    """Write a PNG of training and validation loss against optimizer steps.
+
+    ``metrics`` (log keys such as ``eval_rougeL``) add a second panel with the generation metrics.
+    """
     series = loss_series(log_history)
-    fig = agg_figure((6.4, 4.0))
-    ax = fig.add_subplot()
+    extra = {m: [(float(e.get("step", 0)), float(e[m])) for e in log_history if m in e] for m in metrics}
+    extra = {m: points for m, points in extra.items() if points}
+    fig = agg_figure((10.8, 4.0) if extra else (6.4, 4.0))
+    ax = fig.add_subplot(1, 2, 1) if extra else fig.add_subplot()
     for name, style in (("train", "-"), ("validation", "o-")):
         points = series[name]
         if points:
@@ -36,6 +47,16 @@ def plot_loss_curves(log_history: list[dict[str, Any]], path: str | Path, title:
     ax.grid(alpha=0.3)
     if any(series.values()):
         ax.legend()
+    if extra:
+        gen = fig.add_subplot(1, 2, 2)
+        for name, points in extra.items():
+            xs, ys = zip(*points, strict=True)
+            gen.plot(xs, ys, "o-", label=name.removeprefix("eval_"))
+        gen.set_xlabel("optimizer step")
+        gen.set_ylabel("score on validation generations")
+        gen.set_title("Generation metrics")
+        gen.grid(alpha=0.3)
+        gen.legend()
     fig.tight_layout()
     figure_png(fig, path)
     return Path(path)

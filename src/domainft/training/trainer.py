@@ -18,7 +18,13 @@ from typing import Any
 
 from domainft.data.templates import IGNORE_INDEX, overlength_counts, resolve_template_name, tokenize_dataset
 from domainft.errors import DataError, TrainingError
-from domainft.training.callbacks import FourBitCpuLayoutCallback, GradientGuard
+from domainft.training.callbacks import (
+    FourBitCpuLayoutCallback,
+    GenerationMetricsCallback,
+    GradientGuard,
+    NonFiniteLossGuard,
+    OverfittingWarning,
+)
 from domainft.training.collator import PaddingCollator, PaddingFreeCollator
 from domainft.training.config import TrainingConfig
 from domainft.training.manifest import build_manifest, dataset_fingerprints
@@ -51,6 +57,11 @@ class TrainResult:
     log_history: list[dict[str, Any]] = field(default_factory=list)
     truncated: list[dict[str, Any]] = field(default_factory=list)
     overlength: dict[str, dict[str, int]] = field(default_factory=dict)
+    generation_metrics: dict[str, float] = field(default_factory=dict)
+    best_metric: float | None = None
+    best_checkpoint: str | None = None
+    stopped_early: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -135,9 +146,35 @@ class DomainTrainer:
         )
 
     def _build_trainer(self, callbacks: list[Any]) -> None:
-        from transformers import Trainer
+        from transformers import EarlyStoppingCallback, Trainer
 
-        args = self.config.to_training_arguments(has_eval=self.eval_dataset is not None)
+        cfg = self.config
+        has_eval = self.eval_dataset is not None
+        if not has_eval and (cfg.early_stopping_patience is not None or cfg.generation_metrics):
+            raise DataError(
+                "early stopping and generation metrics need a non-empty 'validation' split; "
+                "add one (DatasetBuilder.split(validation=...)) or turn them off"
+            )
+        args = cfg.to_training_arguments(has_eval=has_eval)
+        self.generation_callback: GenerationMetricsCallback | None = None
+        if cfg.generation_metrics:
+            rows = self.datasets["validation"].select(
+                range(min(cfg.generation_samples, len(self.datasets["validation"])))
+            )
+            self.generation_callback = GenerationMetricsCallback(
+                rows.to_list(),
+                self.tokenizer,
+                cfg.generation_metrics,
+                max_new_tokens=cfg.generation_max_new_tokens,
+                batch_size=cfg.per_device_eval_batch_size,
+                template=self.template,
+                system_prompt=cfg.system_prompt,
+            )
+        self.overfitting = OverfittingWarning(cfg.overfit_patience)
+        own: list[Any] = [self.generation_callback] if self.generation_callback else []
+        own += [self.overfitting, FourBitCpuLayoutCallback(), GradientGuard(), NonFiniteLossGuard()]
+        if cfg.early_stopping_patience is not None:
+            own.append(EarlyStoppingCallback(cfg.early_stopping_patience, cfg.early_stopping_threshold))
         collator = (
             PaddingFreeCollator()
             if self.config.packing
@@ -150,7 +187,7 @@ class DomainTrainer:
             eval_dataset=self.eval_dataset,
             data_collator=collator,
             processing_class=self.tokenizer,
-            callbacks=[FourBitCpuLayoutCallback(), GradientGuard(), *callbacks],
+            callbacks=[*own, *callbacks],
         )
         if self.config.disable_tqdm:  # quiet: no bars and no printed log lines (they stay in log_history)
             from transformers.trainer_callback import PrinterCallback
@@ -167,20 +204,52 @@ class DomainTrainer:
             raise DataError("there is no validation split to evaluate on")
         return self.trainer.evaluate()  # FourBitCpuLayoutCallback.on_evaluate restores 4-bit layouts
 
+    def _checkpoint(self, resume: str | bool | None) -> str | None:
+        """The checkpoint folder to resume from (``True``: the latest in ``output_dir``), or None."""
+        if resume is None or resume is False:
+            return None
+        if resume is True:
+            from transformers.trainer_utils import get_last_checkpoint
+
+            last = get_last_checkpoint(str(self.output_dir)) if self.output_dir.is_dir() else None
+            if last is None:
+                raise TrainingError(
+                    f"resume_from_checkpoint=True but {self.output_dir} holds no checkpoint-N folder; "
+                    "train with save_strategy='steps' or 'epoch' first, or start without resuming"
+                )
+            return last
+        if not Path(resume).is_dir():
+            raise TrainingError(f"resume_from_checkpoint: {resume} is not a checkpoint folder")
+        return str(resume)
+
     def train(self, resume_from_checkpoint: str | bool | None = None) -> TrainResult:
-        """Train, then compute the final validation loss and write the manifest and the loss curve."""
+        """Train, then compute the final validation loss and write the manifest and the loss curve.
+
+        ``resume_from_checkpoint`` (default: ``config.resume_from_checkpoint``) continues an interrupted
+        run: ``True`` picks the latest ``checkpoint-N`` in ``output_dir``.
+        """
         start = time.time()
-        initial_eval = None
-        if self.eval_dataset is not None:
-            initial_eval = finite_or_none(self.evaluate().get("eval_loss"))
+        resume = self._checkpoint(
+            resume_from_checkpoint
+            if resume_from_checkpoint is not None
+            else self.config.resume_from_checkpoint
+        )
+        initial: dict[str, Any] = {}
+        if self.eval_dataset is not None and resume is None:
+            initial = self.evaluate()
+        initial_eval = finite_or_none(initial.get("eval_loss"))
         self.model.train()
-        output = self.trainer.train(resume_from_checkpoint=resume_from_checkpoint)
-        final_eval = None
+        output = self.trainer.train(resume_from_checkpoint=resume)
+        final: dict[str, Any] = {}
         if self.eval_dataset is not None:
-            final_eval = finite_or_none(self.evaluate().get("eval_loss"))
+            final = self.evaluate()
+        final_eval = finite_or_none(final.get("eval_loss"))
         history = list(self.trainer.state.log_history)
-        if initial_eval is not None:  # trainer.train() starts a fresh state; keep the step-0 validation point
-            history.insert(0, {"step": 0, "epoch": 0.0, "eval_loss": initial_eval})
+        if initial:  # trainer.train() starts a fresh state; keep the step-0 validation point
+            point = {k: v for k, v in initial.items() if k == "eval_loss" or k in self._generation_keys()}
+            history.insert(0, {"step": 0, "epoch": 0.0, **point})
+        state = self.trainer.state
+        planned = state.max_steps
         supervised = sum(sum(1 for t in row if t != IGNORE_INDEX) for row in self.train_dataset["labels"])
         self.result = TrainResult(
             train_loss=finite_or_none(output.training_loss),
@@ -193,11 +262,25 @@ class DomainTrainer:
             log_history=history,
             truncated=self.truncated,
             overlength=self.overlength_counts,
+            generation_metrics={k: final[k] for k in self._generation_keys() if k in final},
+            best_metric=finite_or_none(state.best_metric),
+            best_checkpoint=state.best_model_checkpoint,
+            stopped_early=self.config.early_stopping_patience is not None and state.global_step < planned,
+            warnings=list(self.overfitting.warnings),
         )
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        plot_loss_curves(history, self.output_dir / "loss_curve.png", title="LoRA fine-tuning loss")
+        plot_loss_curves(
+            history,
+            self.output_dir / "loss_curve.png",
+            title="LoRA fine-tuning loss",
+            metrics=self._generation_keys(),
+        )
         self.write_manifest()
         return self.result
+
+    def _generation_keys(self) -> list[str]:
+        callback = self.generation_callback
+        return sorted(callback.last) if callback is not None else []
 
     def write_manifest(self) -> Path:
         """Write ``manifest.json`` (config, versions, data fingerprints, seed, results) in the run folder."""
