@@ -52,6 +52,12 @@ _EXPORTS: dict[str, str] = {
     "AdapterConfig": "domainft.models.adapters",
     "register_target_preset": "domainft.models.adapters",
     "build_tiny_model": "domainft.models.tiny",
+    "plan_memory": "domainft.models.memory",
+    "MemoryPlan": "domainft.models.memory",
+    "MemoryPlanConfig": "domainft.models.memory",
+    "TensorMemoryTracker": "domainft.models.memory",
+    "merge_adapter": "domainft.models.merge",
+    "merged_copy": "domainft.models.merge",
     "TinyModelConfig": "domainft.models.tiny",
     # training
     "DomainTrainer": "domainft.training.trainer",
@@ -114,6 +120,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.models.adapters import AdapterConfig, LoraAdapterFactory, register_target_preset
     from domainft.models.generation import DecodingConfig
     from domainft.models.loading import ModelConfig, QuantizedLoader
+    from domainft.models.memory import MemoryPlan, MemoryPlanConfig, TensorMemoryTracker, plan_memory
+    from domainft.models.merge import merge_adapter, merged_copy
     from domainft.models.tiny import TinyModelConfig, build_tiny_model
     from domainft.recipe import Recipe
     from domainft.training.collator import PaddingFreeCollator, pack_dataset

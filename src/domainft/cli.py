@@ -177,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--seed", type=int, default=0)
     tiny.set_defaults(func=cmd_tiny_model)
 
+    from domainft.models.memory import add_plan_command
+    from domainft.models.merge import add_merge_command
+
+    add_plan_command(sub)
+    add_merge_command(sub)
     _add_data_commands(sub)
     return parser
 

@@ -43,6 +43,7 @@ def test_overfit_run_lowers_loss_and_writes_run_folder(tiny_model_dir, tiny_dsd,
     run = tmp_path / "run"
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["seed"] == 42 and manifest["versions"]["peft"]
+    assert manifest["model"]["quantization"] == "nf4"
     assert manifest["data"]["train"]["rows"] == 48 and manifest["data"]["train"]["fingerprint"]
     assert manifest["result"]["eval_loss"] == pytest.approx(result.eval_loss)
     assert (run / "loss_curve.png").stat().st_size > 1000

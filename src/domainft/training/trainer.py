@@ -43,6 +43,18 @@ def finite_or_none(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _quantization_name(model: Any) -> str | None:
+    """``nf4``, ``fp4``, ``int8`` or None: how the base under the adapter was loaded (read by ``merge``)."""
+    config = getattr(getattr(model, "config", None), "quantization_config", None)
+    if config is None:
+        return None
+    if getattr(config, "load_in_8bit", False):
+        return "int8"
+    if getattr(config, "load_in_4bit", False):
+        return str(getattr(config, "bnb_4bit_quant_type", "nf4"))
+    return type(config).__name__
+
+
 @dataclass
 class TrainResult:
     """What a training run produced."""
@@ -298,6 +310,7 @@ class DomainTrainer:
             model={
                 "name_or_path": getattr(getattr(self.model, "config", None), "_name_or_path", None),
                 "parameters": summary,
+                "quantization": _quantization_name(self.model),
             },
             data=dataset_fingerprints(self.datasets),
             result=result,
