@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal
 
-from domainft.errors import ConfigError, DataError
+from domainft.errors import ConfigError, DataError, ModelError
 from domainft.registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -519,21 +519,24 @@ def near_dedup_step(
 
 
 def load_tokenizer(tokenizer: Any) -> Any:
-    """A tokenizer object, or one loaded (offline) from a local path or name."""
+    """A tokenizer object, or one loaded (offline) from a local folder path or a cached name."""
     if isinstance(tokenizer, PurePath):
         tokenizer = str(tokenizer)
     if not isinstance(tokenizer, str):
         if not callable(tokenizer):
-            raise ConfigError(f"expected a tokenizer or a tokenizer path, got {type(tokenizer).__name__}")
+            raise ModelError(
+                f"expected a transformers tokenizer or a folder path, got {type(tokenizer).__name__}"
+            )
         return tokenizer
     from transformers import AutoTokenizer
 
     try:
         return AutoTokenizer.from_pretrained(tokenizer)
-    except Exception as exc:
-        raise ConfigError(
-            f"cannot load a tokenizer from {tokenizer!r}: {type(exc).__name__}: {exc}"
-        ) from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(
+            f"cannot load a tokenizer from {tokenizer!r}: {exc}. Give a folder holding the tokenizer files "
+            "(saved with save_pretrained), or pass a tokenizer object"
+        ) from exc
 
 
 def text_lengths(
@@ -551,7 +554,8 @@ def text_lengths(
     batch = 1000
     for start in range(0, len(texts), batch):
         chunk = [t if isinstance(t, str) else "" for t in texts[start : start + batch]]
-        out.extend(len(ids) for ids in tok(chunk, add_special_tokens=False)["input_ids"])
+        encoded = tok(chunk, add_special_tokens=False, verbose=False)  # no "longer than max length" noise
+        out.extend(len(ids) for ids in encoded["input_ids"])
     return out
 
 

@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from domainft.configuration import ConfigBase, config_field
-from domainft.data.cleaning import CleaningReport, dedup_key
-from domainft.errors import ConfigError, DataError, DataFileNotFoundError, ModelError
+from domainft.data.cleaning import CleaningReport, dedup_key, load_tokenizer, text_lengths
+from domainft.errors import ConfigError, DataError, DataFileNotFoundError
 from domainft.registry import Registry
 from domainft.utils.io import atomic_write_bytes, atomic_write_text
 
@@ -430,9 +430,10 @@ def dataset_report(
     )
     tok_name = None
     if tokenizer is not None:
-        tokenizer, tok_name = _resolve_tokenizer(tokenizer)
+        tokenizer = load_tokenizer(tokenizer)
+        tok_name = getattr(tokenizer, "name_or_path", None) or type(tokenizer).__name__
         token_lengths = {
-            c: {s: _token_lengths(tokenizer, [t for t in v if t is not None]) for s, v in per.items()}
+            c: {s: text_lengths([t for t in v if t is not None], "tokens", tokenizer) for s, v in per.items()}
             for c, per in texts.items()
         }
         report.lengths["tokens"] = _all_stats(token_lengths, texts)
@@ -578,32 +579,6 @@ def _all_stats(lengths: Mapping[str, Mapping[str, list[int]]], texts: Mapping[st
         c: {s: _stats(v, sum(t is None for t in texts[c][s])) for s, v in per.items()}
         for c, per in lengths.items()
     }
-
-
-def _resolve_tokenizer(tokenizer: Any) -> tuple[Any, str | None]:
-    if isinstance(tokenizer, (str, Path)):
-        from transformers import AutoTokenizer
-
-        try:
-            return AutoTokenizer.from_pretrained(str(tokenizer)), str(tokenizer)
-        except (OSError, ValueError) as exc:
-            raise ModelError(
-                f"cannot load a tokenizer from {str(tokenizer)!r}: {exc}. Give a folder holding the "
-                "tokenizer files (saved with save_pretrained), or pass a tokenizer object"
-            ) from exc
-    if not callable(tokenizer):
-        raise ModelError(
-            f"tokenizer: expected a transformers tokenizer or a folder path, got {type(tokenizer).__name__}"
-        )
-    return tokenizer, getattr(tokenizer, "name_or_path", None) or type(tokenizer).__name__
-
-
-def _token_lengths(tokenizer: Any, texts: list[str], batch_size: int = 2000) -> list[int]:
-    out: list[int] = []
-    for start in range(0, len(texts), batch_size):
-        encoded = tokenizer(texts[start : start + batch_size], add_special_tokens=False, verbose=False)
-        out.extend(len(ids) for ids in encoded["input_ids"])
-    return out
 
 
 def _histograms(
