@@ -24,7 +24,6 @@ import shutil
 import tempfile
 import time
 import warnings
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +31,7 @@ from domainft.errors import ConfigError, ModelError
 from domainft.models.loading import ModelConfig, QuantizedLoader, ensure_pad_token, is_quantized
 from domainft.registry import Registry
 from domainft.utils.io import atomic_write_json
+from domainft.utils.versions import library_versions
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,6 @@ MergeDtype = Literal["auto", "bf16", "fp16", "fp32", "bfloat16", "float16", "flo
 
 _TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json", "tokenizer.model", "vocab.json")
 _QUANT_CARD_PREFIX = "quantization config was used during training"
-_VERSIONED = ("domainft", "torch", "transformers", "peft", "accelerate", "bitsandbytes")
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -173,16 +172,6 @@ def adapter_training_quantization(adapter_dir: str | Path) -> tuple[str | None, 
             quant_config.get("bnb_4bit_quant_type") or quant_config.get("quant_method") or "4bit"
         ), str(Path(trained_on) / "config.json")
     return None, None
-
-
-def _versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {}
-    for name in _VERSIONED:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
 
 
 def _count_parameters(model: Any) -> int:
@@ -486,7 +475,7 @@ def merge_adapter(
             "base_parameters": base_parameters,
             "max_shard_size": max_shard_size,
             "note": note,
-            "versions": _versions(),
+            "versions": library_versions(),
             "device": str(next(merged.parameters()).device),
             "torch_threads": torch.get_num_threads(),
             "seconds": round(time.time() - started, 3),

@@ -4,30 +4,9 @@ from __future__ import annotations
 
 import platform
 import time
-from importlib import metadata
 from typing import Any
 
-TRACKED_PACKAGES = (
-    "domainft",
-    "torch",
-    "transformers",
-    "peft",
-    "accelerate",
-    "datasets",
-    "bitsandbytes",
-    "trl",
-)
-
-
-def library_versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {}
-    for name in TRACKED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    versions["python"] = platform.python_version()
-    return versions
+from domainft.utils.versions import library_versions
 
 
 def dataset_fingerprints(datasets: Any) -> dict[str, dict[str, Any]]:
