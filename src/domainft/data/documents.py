@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from domainft.configuration import ConfigBase, config_field
 from domainft.data.cleaning import normalize_text
+from domainft.data.readers import read_text
 from domainft.errors import ConfigError, DataError, DataFileNotFoundError
 from domainft.registry import Registry
 
@@ -774,21 +775,6 @@ def _collect(
     return sorted(((p, p.resolve().relative_to(base).as_posix()) for p in paths), key=lambda item: item[1])
 
 
-def _decode(data: bytes, path: Path, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        column = len(data[line_start : exc.start].decode(encoding, errors="replace")) + 1
-        bad = " ".join(f"0x{b:02x}" for b in data[exc.start : min(exc.end, exc.start + 4)])
-        raise DataError(
-            f"{path}:{line}:{column}: byte {bad} is not valid {encoding} ({exc.reason}); if the file uses "
-            "another encoding pass DocumentConfig(encoding='cp1252') (or 'latin-1', ...), "
-            "or re-save the file as UTF-8"
-        ) from None
-
-
 def read_documents(
     folder_or_files: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     config: DocumentConfig | None = None,
@@ -813,7 +799,7 @@ def read_documents(
     parsed: list[tuple[str, ParsedDocument]] = []
     skipped: list[dict[str, Any]] = []
     for path, source in tqdm(files, desc="reading documents", unit="file", disable=not progress):
-        text = _decode(path.read_bytes(), path, config.encoding)
+        text = read_text(path, config.encoding)
         doc = parse_document(text, path.suffix, config)
         if not doc.blocks:
             skipped.append({"source": source, "reason": "no text"})

@@ -160,7 +160,7 @@ def read_records(path: str | Path, reader: str | None = None, **options: Any) ->
 
 
 def read_text(path: Path, encoding: str = "utf-8") -> str:
-    """The text of ``path``; undecodable bytes raise ``DataError`` naming the line and column.
+    """The text of ``path``; undecodable bytes raise ``DataError`` naming the line and column (characters).
 
     Example:
         >>> import tempfile, pathlib
@@ -180,7 +180,8 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
     except UnicodeDecodeError as exc:
         start = exc.start + offset
         line = raw.count(b"\n", 0, start) + 1
-        column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
+        line_start = max(raw.rfind(b"\n", 0, start) + 1, offset)
+        column = len(raw[line_start:start].decode(encoding, errors="replace")) + 1  # in characters
         raise DataError(
             f"{path}:{line}:{column}: line {line}, column {column}: byte 0x{raw[start]:02x} is not valid "
             f"{encoding} ({exc.reason}). Re-save the file as UTF-8, or pass encoding= "
