@@ -81,13 +81,26 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-class _RowFormatter(string.Formatter):
-    """``str.format`` over a row where a missing value (None) renders as an empty string."""
+class RowFormatter(string.Formatter):
+    """``str.format`` over a row where a missing value (None) renders as an empty string.
+
+    With ``lenient=True`` a field the row lacks renders empty too instead of raising ``KeyError``.
+
+    Example:
+        >>> RowFormatter(lenient=True).vformat("{a}-{b}-{c:g}", (), {"a": None, "c": 1.5})
+        '--1.5'
+    """
+
+    def __init__(self, lenient: bool = False) -> None:
+        self.lenient = lenient
+
+    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
+        if self.lenient and isinstance(key, str) and key not in kwargs:
+            return ""
+        return super().get_value(key, args, kwargs)
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        if value is None:
-            return ""
-        return super().format_field(value, format_spec)
+        return "" if value is None else super().format_field(value, format_spec)
 
 
 def template_fields(template: str) -> list[str]:
@@ -689,7 +702,7 @@ class DatasetBuilder:
     def _render(
         template: str, target: str, rows: list[dict[str, Any]], fields: list[str]
     ) -> list[str | None]:
-        formatter = _RowFormatter()
+        formatter = RowFormatter()
         out: list[str | None] = []
         for i, row in enumerate(rows):
             if any(_is_blank(row.get(f)) for f in fields):

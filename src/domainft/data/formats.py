@@ -35,13 +35,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from domainft.data.templates import ROLES
 from domainft.errors import ConfigError, DataError
 from domainft.registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
 
-ROLES = ("system", "user", "assistant")
 SHAREGPT_ROLES = {
     "human": "user",
     "user": "user",

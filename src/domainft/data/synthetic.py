@@ -49,7 +49,6 @@ import logging
 import math
 import os
 import re
-import string
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -58,7 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from domainft.configuration import ConfigBase, config_field
-from domainft.data.builder import template_fields
+from domainft.data.builder import RowFormatter, template_fields
 from domainft.data.teachers import Teacher, TeacherFailure, canonical_json, get_teacher
 from domainft.errors import ConfigError, DataError, DataFileNotFoundError
 from domainft.registry import Registry
@@ -254,21 +253,6 @@ def clean_reply(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- templates
-
-
-class _Formatter(string.Formatter):
-    """``str.format`` over a mapping: None renders empty; missing fields raise or render empty."""
-
-    def __init__(self, lenient: bool = False) -> None:
-        self.lenient = lenient
-
-    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
-        if isinstance(key, str) and key not in kwargs and self.lenient:
-            return ""
-        return super().get_value(key, args, kwargs)
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        return "" if value is None else super().format_field(value, format_spec)
 
 
 def _is_blank(value: Any) -> bool:
@@ -676,7 +660,7 @@ class SyntheticQAGenerator:
         validator = self.config.answer_validator
         if validator is not None and get_validator(validator).instruction:
             parts.append(get_validator(validator).instruction)
-        parts.append(_Formatter().vformat(self.config.format_instruction, (), {"n": n}))
+        parts.append(RowFormatter().vformat(self.config.format_instruction, (), {"n": n}))
         return "\n".join(parts)
 
     def _answer_instruction(self) -> str:
@@ -836,7 +820,7 @@ class SyntheticQAGenerator:
 
     def _render_record(self, template: str, name: str, item: _Item, fields: Mapping[str, Any]) -> str:
         try:
-            return _Formatter().vformat(template, (), dict(fields)).strip()
+            return RowFormatter().vformat(template, (), dict(fields)).strip()
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             raise DataError(
                 f"SyntheticConfig.{name}: cannot format {template!r} for record {item.index} "
@@ -967,7 +951,7 @@ class SyntheticQAGenerator:
         turns = []
         for example in cfg.few_shot:
             fields = {**example, "source": example.get("source", "example"), "n": 1}
-            user = _Formatter(lenient=True).vformat(cfg.document_template, (), fields).strip()
+            user = RowFormatter(lenient=True).vformat(cfg.document_template, (), fields).strip()
             reply = json.dumps(
                 [{"question": example["question"], "answer": example["answer"]}], ensure_ascii=False
             )
@@ -999,7 +983,7 @@ class SyntheticQAGenerator:
                 continue
             fields = {**row, "passage": text.strip(), "source": source or "", "n": n}
             try:
-                user = _Formatter(lenient=True).vformat(cfg.document_template, (), fields).strip()
+                user = RowFormatter(lenient=True).vformat(cfg.document_template, (), fields).strip()
             except (ValueError, TypeError, IndexError, AttributeError) as exc:
                 raise DataError(
                     f"SyntheticConfig.document_template: cannot format passage {i} (id={sid!r}): "
