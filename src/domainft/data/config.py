@@ -12,11 +12,13 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from domainft.configuration import ConfigBase, config_field
+from domainft.data.cleaning import known_steps
+from domainft.data.formats import known_formats
+from domainft.data.readers import known_readers
 from domainft.data.splitting import check_fractions
 from domainft.errors import ConfigError
 
@@ -88,19 +90,14 @@ class DataConfig(ConfigBase):
         where = type(self).__name__
         if self.path is not None and not self.path.strip():
             raise ConfigError(f"{where}.path: expected a file path or builtin:NAME, got {self.path!r}")
-        for field_name, known, how in (
-            ("reader", "known_readers", "register_reader"),
-            ("format", "known_formats", "register_format"),
-        ):
+        for field_name, known in (("reader", known_readers), ("format", known_formats)):
             value = getattr(self, field_name)
             if value is None or (field_name == "format" and value == "auto"):
                 continue
-            module = "readers" if field_name == "reader" else "formats"
-            names = getattr(importlib.import_module(f"domainft.data.{module}"), known)()
-            if value.lower() not in names:
+            if value.lower() not in known():
                 raise ConfigError(
-                    f"{where}.{field_name}: unknown {field_name} {value!r}; known: {', '.join(names)} "
-                    f"(register more with domainft.{how})"
+                    f"{where}.{field_name}: unknown {field_name} {value!r}; known: {', '.join(known())} "
+                    f"(register more with domainft.register_{field_name})"
                 )
         for key, value in self.columns.items():
             if not key:
@@ -112,8 +109,6 @@ class DataConfig(ConfigBase):
         for i, step in enumerate(self.cleaning):
             if "step" not in step:
                 raise ConfigError(f"{where}.cleaning[{i}]: needs a 'step' key naming the cleaning step")
-            from domainft.data.cleaning import known_steps
-
             if step["step"] not in known_steps():
                 raise ConfigError(
                     f"{where}.cleaning[{i}].step: unknown step {step['step']!r}; "
