@@ -58,7 +58,7 @@ def main() -> None:
     trainer = DomainTrainer(model=model, tokenizer=tok, datasets=dsd, config=config)
     result = trainer.train()
     print(f"validation loss {result.initial_eval_loss:.3f} -> {result.eval_loss:.3f}")
-    trainer.save_adapter(out / "adapter")
+    print("adapter:", result.adapter_dir)  # train() saved it to <output_dir>/adapter
 
     # 5. evaluation: base (adapter switched off) vs fine-tuned, on the held-out test split
     evaluator = Evaluator(metrics=["rouge", "bleu"], decoding={"max_new_tokens": args.max_new_tokens})

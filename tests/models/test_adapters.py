@@ -118,3 +118,39 @@ def test_adapter_initialisation_is_seeded_and_leaves_the_global_rng_alone(tiny_m
     assert torch.equal(torch.rand(1), expected_next)  # apply() did not consume the caller's random stream
     assert torch.equal(first, lora_a(7))
     assert not torch.equal(first, lora_a(8))
+
+
+def _adapted_blocks(peft_model):
+    import re
+
+    return {
+        int(m.group(1))
+        for name, p in peft_model.named_parameters()
+        if p.requires_grad and (m := re.search(r"\.layers\.(\d+)\.", name))
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "blocks"),
+    [({}, {0, 1}), ({"last_n_layers": 1}, {1}), ({"layers_to_transform": [0]}, {0})],
+)
+def test_layer_freezing_adapts_only_the_chosen_blocks(tiny_model_dir, kwargs, blocks):
+    model, _ = QuantizedLoader(tiny_model_dir, quantization=None).load()
+    factory = LoraAdapterFactory(r=4, target_modules=["attention", "lm_head"], **kwargs)
+    peft_model = factory.apply(model)
+    assert _adapted_blocks(peft_model) == blocks
+    assert factory.summary.layers == (sorted(blocks) if kwargs else None)
+    # lm_head sits outside the blocks and is named exactly: it keeps its adapter
+    assert any("lm_head.lora_A" in n for n, _ in peft_model.named_parameters())
+
+
+def test_layer_freezing_errors_name_the_depth(tiny_model_dir):
+    model, _ = QuantizedLoader(tiny_model_dir, quantization=None).load()
+    with pytest.raises(ConfigError, match="last_n_layers=3 but the model has 2 blocks"):
+        LoraAdapterFactory(last_n_layers=3).apply(model)
+    with pytest.raises(ConfigError, match=r"\[5\] are not blocks of this model \(indices 0..1\)"):
+        LoraAdapterFactory(layers_to_transform=[0, 5]).apply(model)
+    with pytest.raises(ConfigError, match="not both"):
+        LoraAdapterFactory(last_n_layers=1, layers_to_transform=[1])
+    with pytest.raises(ConfigError, match="last_n_layers"):
+        LoraAdapterFactory(last_n_layers=0)

@@ -74,7 +74,12 @@ class AdapterConfig(ConfigBase):
     modules_to_save: list[str] | None = config_field(
         None, help="Modules trained fully and saved (e.g. lm_head)."
     )
-    layers_to_transform: list[int] | None = config_field(None, help="Only adapt these block indices.")
+    layers_to_transform: list[int] | None = config_field(
+        None, help="Layer freezing: adapt only these block indices (0 = first block); null = every block."
+    )
+    last_n_layers: int | None = config_field(
+        None, help="Layer freezing: adapt only the last N blocks (exclusive with layers_to_transform)."
+    )
     gradient_checkpointing: bool = config_field(
         False, help="Enable gradient checkpointing in k-bit preparation."
     )
@@ -86,6 +91,17 @@ class AdapterConfig(ConfigBase):
     def validate(self) -> None:
         self.require_positive("r", "alpha")
         self.require_range("dropout", 0, 1)
+        if self.last_n_layers is not None:
+            self.require_positive("last_n_layers")
+            if self.layers_to_transform is not None:
+                raise ConfigError("AdapterConfig: set either last_n_layers or layers_to_transform, not both")
+        if self.layers_to_transform is not None and (
+            not self.layers_to_transform or min(self.layers_to_transform) < 0
+        ):
+            raise ConfigError(
+                f"AdapterConfig.layers_to_transform={self.layers_to_transform} must list block indices >= 0 "
+                "(null adapts every block)"
+            )
         if isinstance(self.target_modules, str) and self.target_modules not in PRESET_NAMES:
             raise ConfigError(
                 f"AdapterConfig.target_modules={self.target_modules!r} is not a preset; use one of "
@@ -100,6 +116,7 @@ class AdapterSummary:
     trainable: int
     total: int
     target_modules: list[str]
+    layers: list[int] | None = None
 
     @property
     def percent(self) -> float:
@@ -111,6 +128,7 @@ class AdapterSummary:
             "total": self.total,
             "percent": self.percent,
             "target_modules": self.target_modules,
+            "layers": self.layers,
         }
 
     def __str__(self) -> str:
@@ -192,6 +210,37 @@ class LoraAdapterFactory:
                 resolved.append(item)
         return list(dict.fromkeys(resolved))
 
+    def resolve_layers(self, model: Any) -> list[int] | None:
+        """Block indices that get adapters (``None``: all), checked against the model's depth.
+
+        Modules outside the numbered blocks that are named exactly in ``target_modules`` (``lm_head``)
+        are adapted whatever the layer selection.
+        """
+        cfg = self.config
+        if cfg.last_n_layers is None and cfg.layers_to_transform is None:
+            return None
+        config = getattr(model, "config", None)
+        text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+        depth = getattr(text_config, "num_hidden_layers", None) or getattr(text_config, "n_layer", None)
+        if not depth:
+            raise ModelError(
+                "layer freezing needs the model's number of blocks, but its config has no num_hidden_layers; "
+                "give layers_to_transform and layers_pattern through extra"
+            )
+        if cfg.last_n_layers is not None:
+            if cfg.last_n_layers > depth:
+                raise ConfigError(
+                    f"AdapterConfig.last_n_layers={cfg.last_n_layers} but the model has {depth} blocks"
+                )
+            return list(range(depth - cfg.last_n_layers, depth))
+        outside = [i for i in cfg.layers_to_transform or [] if i >= depth]
+        if outside:
+            raise ConfigError(
+                f"AdapterConfig.layers_to_transform: {outside} are not blocks of this model "
+                f"(indices 0..{depth - 1})"
+            )
+        return sorted(set(cfg.layers_to_transform or []))
+
     def lora_config(self, model: Any) -> Any:
         """The peft ``LoraConfig`` for ``model``; unknown module names raise listing the model's linears."""
         from peft import LoraConfig
@@ -218,7 +267,7 @@ class LoraAdapterFactory:
             use_rslora=cfg.use_rslora,
             init_lora_weights=cfg.init_lora_weights,
             modules_to_save=cfg.modules_to_save,
-            layers_to_transform=cfg.layers_to_transform,
+            layers_to_transform=self.resolve_layers(model),
             task_type="CAUSAL_LM",
             **cfg.extra,
         )
@@ -250,6 +299,7 @@ class LoraAdapterFactory:
             trainable=int(trainable),
             total=int(total),
             target_modules=sorted(targets) if not isinstance(targets, str) else [targets],
+            layers=lora_config.layers_to_transform,
         )
         return peft_model
 
