@@ -52,9 +52,8 @@ def train_from_recipe(recipe: Recipe, datasets: Any | None = None) -> TrainOutco
     model = factory.apply(model)
     logger.info("adapter: %s", factory.summary)
     trainer = DomainTrainer(model=model, tokenizer=tokenizer, datasets=datasets, config=recipe.training)
-    result = trainer.train()
-    adapter_dir = trainer.save_adapter(recipe.adapter_dir)
-    return TrainOutcome(datasets, model, tokenizer, result, adapter_dir)
+    result = trainer.train()  # saves the adapter to <output_dir>/adapter, i.e. recipe.adapter_dir
+    return TrainOutcome(datasets, model, tokenizer, result, Path(result.adapter_dir))
 
 
 def check_recipe(recipe: Recipe, **evaluator_kwargs: Any) -> Any:

@@ -93,6 +93,26 @@ def test_guard_stops_when_no_gradient_flows(tiny_model_dir, tiny_dsd, tmp_path):
         DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path)).train()
 
 
+@pytest.mark.parametrize("how", ["switched_off", "zero_scale"])
+def test_guard_fires_on_a_frozen_adapter(tiny_model_dir, tiny_dsd, tmp_path, how):
+    """Adapters whose parameters are trainable but take no part in the loss are stopped at step 1."""
+    from peft.tuners.lora import LoraLayer
+
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    if how == "switched_off":  # out of the forward pass, parameters still marked trainable
+        model.base_model.disable_adapter_layers()
+        for name, param in model.named_parameters():
+            param.requires_grad_("lora_" in name)
+        expected = "does not depend on any trainable parameter"
+    else:  # in the forward pass, scaled to nothing
+        for module in model.modules():
+            if isinstance(module, LoraLayer):
+                module.scaling = {k: 0.0 for k in module.scaling}
+        expected = "exactly zero"
+    with pytest.raises(TrainingError, match=f"no usable gradient.*{expected}"):
+        DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=_config(tmp_path)).train()
+
+
 def test_guard_names_parameters_with_non_finite_gradients(tiny_model_dir, tiny_dsd, tmp_path):
     model, tok = _peft(tiny_model_dir, quantization=None)
     name, param = next((n, p) for n, p in model.named_parameters() if "lora_B" in n)
@@ -144,6 +164,62 @@ def test_packing_evaluates_like_padding_and_trains(tiny_model_dir, tiny_dsd, tmp
     losses = [e["loss"] for e in result.log_history if "loss" in e]
     assert all(math.isfinite(x) for x in losses) and losses[-1] < losses[0] - 0.5
     assert result.eval_loss < result.initial_eval_loss
+
+
+@pytest.mark.parametrize("layout", ["packed", "length_grouped"])
+def test_fast_batches_train_exactly_like_padded_batches(tiny_model_dir, tiny_dsd, tmp_path, layout):
+    """Same examples per step: the loss per supervised token and the updated adapter equal plain padding."""
+    fast = {"packed": {"packing": True, "group_by_length": False}, "length_grouped": {}}[layout]
+    runs = {}
+    for name, options in (("padded", {"group_by_length": layout == "length_grouped"}), (layout, fast)):
+        model, tok = _peft(tiny_model_dir, quantization=None)
+        cfg = _config(tmp_path / name, max_steps=3, logging_steps=1, eval_strategy="no", **options)
+        result = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=cfg).train()
+        losses = [e["loss"] for e in result.log_history if "loss" in e]
+        weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+        runs[name] = (losses, weights, result.tokens_seen)
+    (pad_losses, pad_weights, pad_tokens), (losses, weights, tokens) = runs["padded"], runs[layout]
+    assert len(losses) == 3 and losses == pytest.approx(pad_losses, rel=1e-5)
+    assert all(torch.allclose(weights[n], pad_weights[n], atol=1e-6) for n in weights)
+    assert tokens == pad_tokens > 0  # real tokens only: padding is never counted
+
+
+def test_run_folder_records_config_state_tokens_memory_and_tensorboard(tiny_model_dir, tiny_dsd, tmp_path):
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    cfg = _config(tmp_path, num_train_epochs=2, report_to=["tensorboard"])
+    trainer = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=cfg)
+    result = trainer.train()
+    run = tmp_path / "run"
+    assert TrainingConfig.from_yaml(run / "training_config.yaml") == cfg
+    state = json.loads((run / "trainer_state.json").read_text())
+    assert state["global_step"] == result.global_step == 12
+    # every real token of the training split, once per epoch
+    assert result.tokens_seen == 2 * sum(len(ids) for ids in trainer.train_dataset["input_ids"])
+    assert result.peak_memory_mb > 0 and result.peak_memory_kind in ("process_peak_rss", "cuda_max_allocated")
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert (run / "adapter" / "adapter_model.safetensors").is_file() and result.last_adapter_dir is None
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["result"]["tokens_seen"] == result.tokens_seen
+    assert manifest["resolved"]["optim"] == "adamw_torch" and manifest["resolved"]["world_size"] == 1
+    assert manifest["machine"]["cpus"] >= 1 and "gpus" in manifest["machine"]
+    git = manifest["git"]
+    assert git is None or (len(git["commit"]) == 40 and isinstance(git["dirty"], bool))
+
+
+def test_optimizer_choice(tiny_model_dir, tiny_dsd, tmp_path):
+    assert TrainingConfig().resolved_optim() == (
+        "paged_adamw_32bit" if torch.cuda.is_available() else "adamw_torch"
+    )
+    assert TrainingConfig(optim="auto", use_cpu=True).resolved_optim() == "adamw_torch"
+    model, tok = _peft(tiny_model_dir, quantization=None)
+    cfg = _config(tmp_path, optim="paged_adamw_8bit", max_steps=6, eval_strategy="no", learning_rate=1e-2)
+    trainer = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=cfg)
+    result = trainer.train()
+    optimizer = trainer.trainer.optimizer.optimizer
+    assert type(optimizer).__module__.startswith("bitsandbytes.optim")
+    assert optimizer.is_paged and optimizer.args.optim_bits == 8
+    losses = [e["loss"] for e in result.log_history if "loss" in e]
+    assert losses[-1] < losses[0]
 
 
 def test_overlength_actions_are_counted_in_the_manifest(tiny_model_dir, tiny_dsd, tmp_path):
@@ -216,6 +292,16 @@ def test_early_stopping_stops_and_restores_the_best_adapter(tiny_model_dir, tiny
     assert (
         result.best_checkpoint and (tmp_path / "run").joinpath(result.best_checkpoint.split("/")[-1]).is_dir()
     )
+    # adapter/ is the restored best; the last step's adapter is kept beside it, without optimizer state
+    best, last = _adapter_weights(result.adapter_dir), _adapter_weights(result.last_adapter_dir)
+    assert best.keys() == last.keys() and any(not torch.equal(best[k], last[k]) for k in best)
+    assert not list((tmp_path / "run" / "last_adapter").glob("optimizer*"))
+
+
+def _adapter_weights(folder):
+    from safetensors.torch import load_file
+
+    return load_file(f"{folder}/adapter_model.safetensors")
 
 
 def test_generation_metrics_are_logged_and_drive_best_model(tiny_model_dir, tiny_dsd, tmp_path):

@@ -55,13 +55,17 @@ class GradientGuard(TrainerCallback):
         self.checked = True
         problems, nonzero = gradient_problems(model)
         if problems or nonzero == 0:
-            detail = "; ".join(problems[:5]) or "every trainable gradient is exactly zero"
-            raise TrainingError(
-                f"no usable gradient reached the trainable parameters after the first step ({detail}). "
-                "Typical causes: the adapter is not attached (call LoraAdapterFactory.apply), all labels are "
-                "-100 (prompts longer than max_length), or a 4-bit model was run in eval mode on the CPU "
-                "before training (domainft restores it; re-load the model if you changed it by hand)."
-            )
+            raise no_gradient_error("; ".join(problems[:5]) or "every trainable gradient is exactly zero")
+
+
+def no_gradient_error(detail: str) -> TrainingError:
+    """The error of a first step whose gradients cannot train the adapter, with the usual causes."""
+    return TrainingError(
+        f"no usable gradient reached the trainable parameters after the first step ({detail}). "
+        "Typical causes: the adapter is not attached or was disabled (call LoraAdapterFactory.apply), "
+        "all labels are -100 (prompts longer than max_length), or a 4-bit model was run in eval mode on "
+        "the CPU before training (domainft restores it; re-load the model if you changed it by hand)."
+    )
 
 
 class FourBitCpuLayoutCallback(TrainerCallback):

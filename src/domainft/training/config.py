@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,7 +42,9 @@ class TrainingConfig(ConfigBase):
     weight_decay: float = config_field(0.0, help="AdamW weight decay.")
     max_grad_norm: float = config_field(1.0, help="Gradient clipping norm.")
     optim: str = config_field(
-        "adamw_torch", help="transformers optimizer name (e.g. paged_adamw_32bit on GPU)."
+        "auto",
+        help="Optimizer: auto = paged_adamw_32bit when bitsandbytes and a GPU are present, adamw_torch "
+        "otherwise; or any transformers name (adamw_torch, paged_adamw_8bit, adamw_bnb_8bit, adafactor...).",
     )
     precision: Literal["auto", "bf16", "fp16", "fp32"] = config_field(
         "auto",
@@ -85,7 +88,11 @@ class TrainingConfig(ConfigBase):
     save_steps: int = config_field(500, help="Checkpoint every N steps when save_strategy=steps.")
     save_total_limit: int | None = config_field(2, help="Keep at most this many checkpoints.")
     seed: int = config_field(42, help="Seed of initialisation, shuffling and dropout.")
-    report_to: list[str] = config_field([], help="Loggers: tensorboard, wandb, mlflow (empty = none).")
+    report_to: list[str] = config_field(
+        [],
+        help="Loggers: tensorboard (written to <output_dir>/tensorboard), wandb (offline unless WANDB_MODE "
+        "is set), mlflow (local ./mlruns unless MLFLOW_TRACKING_URI is set); empty = none.",
+    )
     neftune_noise_alpha: float | None = config_field(None, help="NEFTune embedding noise (e.g. 5).")
     use_cpu: bool = config_field(False, help="Train on the CPU even when a GPU is present.")
     disable_tqdm: bool = config_field(False, help="Hide progress bars.")
@@ -172,6 +179,24 @@ class TrainingConfig(ConfigBase):
         """Losses improve downwards, every generation metric upwards."""
         return not self.best_metric_key().endswith("loss")
 
+    def on_gpu(self) -> bool:
+        """True when training will run on a CUDA GPU."""
+        import torch
+
+        return torch.cuda.is_available() and not self.use_cpu
+
+    def resolved_optim(self) -> str:
+        """The transformers optimizer name ``optim`` stands for on this machine."""
+        has_bnb = importlib.util.find_spec("bitsandbytes") is not None
+        if self.optim == "auto":
+            return "paged_adamw_32bit" if has_bnb and self.on_gpu() else "adamw_torch"
+        if ("bnb" in self.optim or "8bit" in self.optim or self.optim.startswith("paged_")) and not has_bnb:
+            raise ConfigError(
+                f"TrainingConfig.optim={self.optim!r} needs bitsandbytes: pip install 'domainft[quant]', "
+                "or use optim='auto' / 'adamw_torch'"
+            )
+        return self.optim
+
     def mixed_precision(self) -> tuple[bool, bool]:
         """``(bf16, fp16)`` flags for the current machine."""
         import torch
@@ -180,14 +205,13 @@ class TrainingConfig(ConfigBase):
             return True, False
         if self.precision == "fp16":
             return False, True
-        if self.precision == "auto" and torch.cuda.is_available() and not self.use_cpu:
+        if self.precision == "auto" and self.on_gpu():
             bf16 = torch.cuda.is_bf16_supported()
             return bf16, not bf16
         return False, False
 
     def to_training_arguments(self, *, has_eval: bool = True) -> Any:
         """The ``transformers.TrainingArguments`` of this config."""
-        import torch
         from transformers import TrainingArguments
 
         bf16, fp16 = self.mixed_precision()
@@ -204,7 +228,7 @@ class TrainingConfig(ConfigBase):
             "warmup_steps": self.warmup_steps if self.warmup_steps > 0 else self.warmup_ratio,
             "weight_decay": self.weight_decay,
             "max_grad_norm": self.max_grad_norm,
-            "optim": self.optim,
+            "optim": self.resolved_optim(),
             "bf16": bf16,
             "fp16": fp16,
             "activation_checkpointing": self.gradient_checkpointing,
@@ -218,12 +242,15 @@ class TrainingConfig(ConfigBase):
             "save_steps": self.save_steps,
             "save_total_limit": self.save_total_limit,
             "seed": self.seed,
-            "report_to": list(self.report_to) or "none",
+            # tensorboard is attached by DomainTrainer, writing to <output_dir>/tensorboard
+            "report_to": [r for r in self.report_to if r != "tensorboard"] or "none",
+            # every token counts when batches carry no padding; otherwise the attention mask tells
+            "include_num_input_tokens_seen": "all" if self.packing else "non_padding",
             "neftune_noise_alpha": self.neftune_noise_alpha,
             "use_cpu": self.use_cpu,
             "disable_tqdm": self.disable_tqdm,
             "remove_unused_columns": False,
-            "dataloader_pin_memory": torch.cuda.is_available() and not self.use_cpu,
+            "dataloader_pin_memory": self.on_gpu(),
             "label_names": ["labels"],
         }
         if self.early_stopping_patience is not None and eval_strategy != "no":

@@ -4,7 +4,9 @@ Example:
     >>> from domainft import DomainTrainer, TrainingConfig          # doctest: +SKIP
     >>> trainer = DomainTrainer(model=peft_model, tokenizer=tok, datasets=dsd,  # doctest: +SKIP
     ...                         config=TrainingConfig(output_dir="runs/x", num_train_epochs=3))
-    >>> result = trainer.train(); trainer.save_adapter("runs/x/adapter")  # doctest: +SKIP
+    >>> result = trainer.train(); result.adapter_dir  # doctest: +SKIP
+    'runs/x/adapter'
+
 """
 
 from __future__ import annotations
@@ -17,17 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from domainft.data.templates import IGNORE_INDEX, overlength_counts, resolve_template_name, tokenize_dataset
-from domainft.errors import DataError, TrainingError
+from domainft.errors import ConfigError, DataError, TrainingError
 from domainft.training.callbacks import (
     FourBitCpuLayoutCallback,
     GenerationMetricsCallback,
     GradientGuard,
     NonFiniteLossGuard,
     OverfittingWarning,
+    no_gradient_error,
 )
 from domainft.training.collator import PaddingCollator, PaddingFreeCollator
 from domainft.training.config import TrainingConfig
-from domainft.training.manifest import build_manifest, dataset_fingerprints
+from domainft.training.manifest import PeakMemory, build_manifest, dataset_fingerprints
 from domainft.training.plots import plot_loss_curves
 from domainft.utils.io import atomic_write_json
 
@@ -74,6 +77,11 @@ class TrainResult:
     best_checkpoint: str | None = None
     stopped_early: bool = False
     warnings: list[str] = field(default_factory=list)
+    tokens_seen: int = 0
+    peak_memory_mb: float | None = None
+    peak_memory_kind: str | None = None
+    adapter_dir: str | None = None
+    last_adapter_dir: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -160,6 +168,17 @@ class DomainTrainer:
     def _build_trainer(self, callbacks: list[Any]) -> None:
         from transformers import EarlyStoppingCallback, Trainer
 
+        class GuardedTrainer(Trainer):
+            """A loss no trainable parameter contributes to fails in backward(); explain it instead."""
+
+            def training_step(self, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    return super().training_step(*args, **kwargs)
+                except RuntimeError as exc:
+                    if "does not require grad" not in str(exc):
+                        raise
+                    raise no_gradient_error("the loss does not depend on any trainable parameter") from exc
+
         cfg = self.config
         has_eval = self.eval_dataset is not None
         if not has_eval and (cfg.early_stopping_patience is not None or cfg.generation_metrics):
@@ -185,6 +204,7 @@ class DomainTrainer:
         self.overfitting = OverfittingWarning(cfg.overfit_patience)
         own: list[Any] = [self.generation_callback] if self.generation_callback else []
         own += [self.overfitting, FourBitCpuLayoutCallback(), GradientGuard(), NonFiniteLossGuard()]
+        own += self._logger_callbacks()
         if cfg.early_stopping_patience is not None:
             own.append(EarlyStoppingCallback(cfg.early_stopping_patience, cfg.early_stopping_threshold))
         collator = (
@@ -192,7 +212,7 @@ class DomainTrainer:
             if self.config.packing
             else PaddingCollator(pad_token_id=self.tokenizer.pad_token_id)
         )
-        self.trainer = Trainer(
+        self.trainer = GuardedTrainer(
             model=self.model,
             args=args,
             train_dataset=self.train_dataset,
@@ -206,9 +226,35 @@ class DomainTrainer:
 
             self.trainer.remove_callback(PrinterCallback)
 
+    def _logger_callbacks(self) -> list[Any]:
+        """TensorBoard writing to ``<output_dir>/tensorboard``; W&B kept offline unless WANDB_MODE says."""
+        import importlib.util
+        import os
+
+        report_to = self.config.report_to
+        if "wandb" in report_to:
+            os.environ.setdefault("WANDB_MODE", "offline")
+        if "tensorboard" not in report_to:
+            return []
+        if not any(importlib.util.find_spec(m) for m in ("tensorboard", "tensorboardX")):
+            raise ConfigError(
+                "TrainingConfig.report_to lists tensorboard, which is not installed: "
+                "pip install 'domainft[tensorboard]', or remove it from report_to"
+            )
+        from transformers.integrations import TensorBoardCallback
+
+        callback = TensorBoardCallback()
+        callback.logging_dir = str(self.output_dir / "tensorboard")  # instead of runs/<date>_<hostname>
+        return [callback]
+
     @property
     def output_dir(self) -> Path:
         return Path(self.config.output_dir)
+
+    @property
+    def is_main_process(self) -> bool:
+        """True on the process that writes files (always, outside ``accelerate launch``/``torchrun``)."""
+        return bool(self.trainer.is_world_process_zero())
 
     def evaluate(self) -> dict[str, float]:
         """Validation loss (per supervised token) of the current adapter."""
@@ -251,7 +297,8 @@ class DomainTrainer:
             initial = self.evaluate()
         initial_eval = finite_or_none(initial.get("eval_loss"))
         self.model.train()
-        output = self.trainer.train(resume_from_checkpoint=resume)
+        with PeakMemory() as peak:
+            output = self.trainer.train(resume_from_checkpoint=resume)
         final: dict[str, Any] = {}
         if self.eval_dataset is not None:
             final = self.evaluate()
@@ -279,16 +326,57 @@ class DomainTrainer:
             best_checkpoint=state.best_model_checkpoint,
             stopped_early=self.config.early_stopping_patience is not None and state.global_step < planned,
             warnings=list(self.overfitting.warnings),
+            tokens_seen=int(state.num_input_tokens_seen),
+            peak_memory_mb=peak.megabytes,
+            peak_memory_kind=peak.kind,
         )
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        plot_loss_curves(
-            history,
-            self.output_dir / "loss_curve.png",
-            title="LoRA fine-tuning loss",
-            metrics=self._generation_keys(),
-        )
-        self.write_manifest()
+        self.result.adapter_dir = str(self.save_adapter())
+        self.result.last_adapter_dir = self._keep_last_adapter()
+        if self.is_main_process:  # under accelerate launch every rank trains, one writes the run folder
+            self.trainer.save_state()  # trainer_state.json: log history, best metric and checkpoint
+            self.config.to_yaml(self.output_dir / "training_config.yaml")
+            plot_loss_curves(
+                history,
+                self.output_dir / "loss_curve.png",
+                title="LoRA fine-tuning loss",
+                metrics=self._generation_keys(),
+            )
+            self.write_manifest()
         return self.result
+
+    def _keep_last_adapter(self) -> str | None:
+        """When the best checkpoint was restored, copy the last step's adapter to ``last_adapter/``."""
+        import shutil
+
+        from transformers.trainer_utils import get_last_checkpoint
+
+        state, args = self.trainer.state, self.trainer.args
+        if not (args.load_best_model_at_end and state.best_model_checkpoint):
+            return None
+        last = get_last_checkpoint(str(self.output_dir))
+        if last is None or Path(last).resolve() == Path(state.best_model_checkpoint).resolve():
+            return None
+        target = self.output_dir / "last_adapter"
+        if self.is_main_process:
+            from safetensors.torch import load_file, save_file
+
+            shutil.rmtree(target, ignore_errors=True)
+            skip = (
+                "optimizer",
+                "scheduler",
+                "rng_state",
+                "trainer_state",
+                "training_args",
+                "scaler",
+                "adapter_model",
+            )
+            shutil.copytree(last, target, ignore=lambda _, names: [n for n in names if n.startswith(skip)])
+            # checkpoints may carry whole embedding matrices (peft's default); keep the tensors adapter/ has
+            weights = "adapter_model.safetensors"
+            keys = load_file(str(self.output_dir / "adapter" / weights)).keys()
+            state = load_file(str(Path(last) / weights))
+            save_file({k: state[k] for k in keys}, str(target / weights), metadata={"format": "pt"})
+        return str(target)
 
     def _generation_keys(self) -> list[str]:
         callback = self.generation_callback
@@ -303,8 +391,15 @@ class DomainTrainer:
         result = self.result.to_dict() if self.result else None
         if result:
             result.pop("log_history")
+        args = self.trainer.args
         manifest = build_manifest(
             training=self.config.to_dict(),
+            resolved={
+                "optim": str(getattr(args.optim, "value", args.optim)),
+                "bf16": args.bf16,
+                "fp16": args.fp16,
+                "world_size": args.world_size,
+            },
             seed=self.config.seed,
             template=self.template,
             model={
@@ -320,6 +415,8 @@ class DomainTrainer:
     def save_adapter(self, directory: str | Path | None = None) -> Path:
         """Save the LoRA adapter (and the tokenizer) to ``directory`` (default ``output_dir/adapter``)."""
         path = Path(directory) if directory is not None else self.output_dir / "adapter"
+        if not self.is_main_process:  # the ranks hold the same weights; one copy is written
+            return path
         path.mkdir(parents=True, exist_ok=True)
         # domainft never resizes embeddings (see ensure_pad_token), so a LoRA on lm_head needs only its own
         # weights; peft would otherwise copy the whole embedding matrices into the adapter.
