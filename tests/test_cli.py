@@ -27,7 +27,7 @@ def _run(*args, cwd=None):
 def test_help_lists_the_commands():
     out = _run("--help")
     assert out.returncode == 0
-    for command in ("demo", "train", "evaluate", "tiny-model", "data", "plan", "merge"):
+    for command in ("demo", "train", "evaluate", "tiny-model", "data", "plan", "merge", "sweep"):
         assert command in out.stdout
 
 

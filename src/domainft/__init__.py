@@ -60,6 +60,10 @@ _EXPORTS: dict[str, str] = {
     "merged_copy": "domainft.models.merge",
     "TinyModelConfig": "domainft.models.tiny",
     # training
+    "run_sweep": "domainft.training.sweep",
+    "Sweep": "domainft.training.sweep",
+    "SweepResult": "domainft.training.sweep",
+    "parse_grid": "domainft.training.sweep",
     "DomainTrainer": "domainft.training.trainer",
     "TrainingConfig": "domainft.training.config",
     "PaddingFreeCollator": "domainft.training.collator",
@@ -126,4 +130,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.recipe import Recipe
     from domainft.training.collator import PaddingFreeCollator, pack_dataset
     from domainft.training.config import TrainingConfig
+    from domainft.training.sweep import Sweep, SweepResult, parse_grid, run_sweep
     from domainft.training.trainer import DomainTrainer

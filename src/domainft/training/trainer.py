@@ -12,7 +12,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,17 +32,9 @@ from domainft.training.config import TrainingConfig
 from domainft.training.manifest import PeakMemory, build_manifest, dataset_fingerprints
 from domainft.training.plots import plot_loss_curves
 from domainft.utils.io import atomic_write_json
+from domainft.utils.numbers import finite_or_none
 
 logger = logging.getLogger(__name__)
-
-
-def finite_or_none(value: Any) -> float | None:
-    """``value`` as a float, or None when it is missing or not finite (never NaN in a manifest)."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _quantization_name(model: Any) -> str | None:
