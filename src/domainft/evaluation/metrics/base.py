@@ -1,4 +1,10 @@
-"""The metric interface: ``Metric.compute(predictions, references) -> MetricOutput``.
+"""The metric interface: ``Metric.compute(predictions, references, **inputs) -> MetricOutput``.
+
+A metric that needs more than the answers and references (the questions for a judge, retrieved
+contexts for RAGAS) names those inputs in ``needs``; the Evaluator passes them as keyword lists
+(``prompts=``, ``contexts=``), one entry per example. An example a metric could not score (a judge
+reply that cannot be parsed) has ``None`` in ``per_sample`` and an entry in ``failures``; the headline
+value is computed over the scored examples only, and nothing is turned into NaN.
 
 Example:
     >>> from domainft.evaluation.metrics.base import Metric, MetricOutput
@@ -26,8 +32,11 @@ class MetricOutput:
 
     Attributes:
         values: headline corpus-level numbers, e.g. ``{"rouge1": 0.41, "rougeL": 0.38}``.
-        per_sample: one score per example for each key that has one (may be empty).
+        per_sample: one score per example for each key that has one (may be empty); ``None`` marks an
+            example that could not be scored.
         details: extra, non-headline information (BLEU precisions, brevity penalty, signature ...).
+        failures: one dict per example that could not be scored: ``index`` (position in the inputs),
+            ``reason``, optionally ``raw`` (e.g. the judge's unparsable reply).
 
     Example:
         >>> MetricOutput({"bleu": 31.2}, {"bleu": [30.0, 32.4]}).values["bleu"]
@@ -35,16 +44,23 @@ class MetricOutput:
     """
 
     values: dict[str, float]
-    per_sample: dict[str, list[float]] = field(default_factory=dict)
+    per_sample: dict[str, list[float | None]] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.values = {str(k): _to_float(v, f"values[{k!r}]") for k, v in self.values.items()}
         self.per_sample = {
-            str(k): [_to_float(x, f"per_sample[{k!r}][{i}]") for i, x in enumerate(v)]
+            str(k): [None if x is None else _to_float(x, f"per_sample[{k!r}][{i}]") for i, x in enumerate(v)]
             for k, v in self.per_sample.items()
         }
         self.details = dict(self.details)
+        self.failures = [dict(f) for f in self.failures]
+        for f in self.failures:
+            if not isinstance(f.get("index"), int) or not f.get("reason"):
+                raise ValueError(
+                    f"MetricOutput.failures: each entry needs an int 'index' and a 'reason', got {f}"
+                )
 
 
 def _to_float(value: Any, where: str) -> float:
@@ -53,8 +69,11 @@ def _to_float(value: Any, where: str) -> float:
     return float(value)
 
 
-def check_inputs(predictions: Sequence[str], references: Sequence[str], metric: str = "metric") -> None:
-    """Raise if ``predictions``/``references`` are not two equally long, non-empty lists of strings."""
+def check_inputs(
+    predictions: Sequence[str], references: Sequence[str], metric: str = "metric", **inputs: Sequence[Any]
+) -> None:
+    """Raise if ``predictions``/``references`` are not two equally long, non-empty lists of strings,
+    or an extra input (``prompts``, ``contexts``...) does not have one entry per prediction."""
     for label, seq in (("predictions", predictions), ("references", references)):
         if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
             raise TypeError(f"{metric}: {label} must be a list of strings, got {type(seq).__name__}")
@@ -69,24 +88,42 @@ def check_inputs(predictions: Sequence[str], references: Sequence[str], metric: 
         for i, text in enumerate(seq):
             if not isinstance(text, str):
                 raise TypeError(f"{metric}: {label}[{i}] must be a str, got {type(text).__name__} {text!r}")
+    for label, seq in inputs.items():
+        if seq is None or isinstance(seq, (str, bytes)) or len(seq) != len(predictions):
+            got = (
+                "none"
+                if seq is None
+                else (f"{len(seq)}" if not isinstance(seq, (str, bytes)) else "a string")
+            )
+            raise ValueError(
+                f"{metric}: needs {label} with one entry per prediction ({len(predictions)}), got {got}"
+            )
 
 
 class Metric(ABC):
     """Base class of every metric. Subclasses set ``name`` and implement ``_compute``.
 
-    ``compute`` validates the inputs (same length, non-empty, strings) and calls ``_compute``.
+    ``needs`` names the extra inputs the metric reads (``"prompts"``, ``"contexts"``); ``compute``
+    checks they are given, one per prediction, validates the rest (same length, non-empty, strings)
+    and calls ``_compute(predictions, references, **needed_inputs)``. Other inputs are ignored, so
+    a caller may pass everything it has to every metric.
     """
 
     name: str = ""
+    needs: tuple[str, ...] = ()
 
-    def compute(self, predictions: Sequence[str], references: Sequence[str]) -> MetricOutput:
+    def compute(
+        self, predictions: Sequence[str], references: Sequence[str], **inputs: Sequence[Any] | None
+    ) -> MetricOutput:
         """Score ``predictions`` against ``references`` (one reference per prediction)."""
-        check_inputs(predictions, references, self.name or type(self).__name__)
-        return self._compute(list(predictions), list(references))
+        label = self.name or type(self).__name__
+        needed = {key: inputs.get(key) for key in self.needs}
+        check_inputs(predictions, references, label, **needed)
+        return self._compute(list(predictions), list(references), **{k: list(v) for k, v in needed.items()})
 
     @abstractmethod
-    def _compute(self, predictions: list[str], references: list[str]) -> MetricOutput:
-        """Score validated inputs."""
+    def _compute(self, predictions: list[str], references: list[str], **inputs: list[Any]) -> MetricOutput:
+        """Score validated inputs (``inputs`` holds exactly the lists named in ``needs``)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
