@@ -26,6 +26,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from domainft.utils.distributed import is_main_process
     from domainft.workflows import train_from_recipe
 
     recipe = _load_recipe(args.recipe)
@@ -33,6 +34,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         recipe.training.output_dir = args.output_dir
     outcome = train_from_recipe(recipe)
     result = outcome.result
+    if not is_main_process():  # one summary for a multi-process run
+        return 0
     print(
         f"trained {result.global_step} steps; train loss {result.train_loss}; validation loss "
         f"{result.initial_eval_loss} -> {result.eval_loss}"

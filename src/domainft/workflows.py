@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from domainft.recipe import Recipe
+from domainft.utils.distributed import is_main_process
 from domainft.utils.io import atomic_write_json
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def build_datasets(recipe: Recipe, *, write_report: bool = True) -> Any:
     builder = DatasetBuilder.from_config(recipe.data)
     datasets = builder.build()
     report = builder.cleaning_report
-    if report is not None and write_report:
+    if report is not None and write_report and is_main_process():
         atomic_write_json(recipe.run_dir / "cleaning_report.json", report.to_dict())
         logger.info("cleaning: %s", report.summary())
     return datasets
@@ -44,8 +45,9 @@ def train_from_recipe(recipe: Recipe, datasets: Any | None = None) -> TrainOutco
     from domainft.training.trainer import DomainTrainer
 
     check_recipe(recipe, progress=False)
-    recipe.run_dir.mkdir(parents=True, exist_ok=True)
-    recipe.to_yaml(recipe.run_dir / "recipe.yaml")
+    if is_main_process():  # under accelerate launch every rank runs this; one writes the shared files
+        recipe.run_dir.mkdir(parents=True, exist_ok=True)
+        recipe.to_yaml(recipe.run_dir / "recipe.yaml")
     datasets = datasets if datasets is not None else build_datasets(recipe)
     model, tokenizer = QuantizedLoader(config=recipe.model).load()
     factory = LoraAdapterFactory(recipe.adapter)

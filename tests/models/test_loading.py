@@ -71,3 +71,19 @@ def test_missing_relative_folder_with_the_hub_off(monkeypatch):
         ModelError, match="model folder not found: runs/nothing-here and the model hub is off"
     ):
         QuantizedLoader("runs/nothing-here").load()
+
+
+def test_device_map_per_process(monkeypatch):
+    from domainft.models.loading import process_device_map
+
+    assert process_device_map("auto") == "auto" and process_device_map(None) is None
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("LOCAL_RANK", "2")
+    assert process_device_map({"": 0}) == {"": 0}  # explicit maps are the user's
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    assert process_device_map("auto") is None  # FSDP shards and places the weights itself
+    monkeypatch.delenv("ACCELERATE_USE_FSDP")
+    import torch
+
+    expected = {"": 2} if torch.cuda.is_available() else "auto"
+    assert process_device_map("auto") == expected

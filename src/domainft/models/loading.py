@@ -23,6 +23,30 @@ from domainft.errors import ConfigError, ModelError
 _TRUTHY = ("1", "true", "yes")
 
 
+def process_device_map(device_map: str | None) -> Any:
+    """``device_map`` for this process: under a multi-GPU launch, ``"auto"`` means this rank's GPU.
+
+    DDP needs one whole model per process (``"auto"`` would spread it over every GPU, which DDP
+    refuses); FSDP and DeepSpeed ZeRO-3 place and shard the weights themselves (``None``).
+
+    Example:
+        >>> process_device_map("auto")  # a single process keeps "auto"
+        'auto'
+    """
+    if device_map != "auto" or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return device_map
+    if os.environ.get("ACCELERATE_USE_FSDP", "").lower() in _TRUTHY or (
+        os.environ.get("ACCELERATE_USE_DEEPSPEED", "").lower() in _TRUTHY
+        and os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3"
+    ):
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        return device_map  # CPU processes: "auto" resolves to the CPU
+    return {"": int(os.environ.get("LOCAL_RANK", "0"))}
+
+
 @dataclass
 class ModelConfig(ConfigBase):
     """How to load the base model and its tokenizer."""
@@ -190,8 +214,9 @@ class QuantizedLoader:
             kwargs["dtype"] = resolve_dtype(cfg.compute_dtype)
         else:
             kwargs["dtype"] = resolve_dtype(cfg.dtype)
-        if cfg.device_map is not None:
-            kwargs["device_map"] = cfg.device_map
+        device_map = process_device_map(cfg.device_map)
+        if device_map is not None:
+            kwargs["device_map"] = device_map
         if cfg.attn_implementation:
             kwargs["attn_implementation"] = cfg.attn_implementation
         try:

@@ -216,6 +216,20 @@ class DomainTrainer:
             from transformers.trainer_callback import PrinterCallback
 
             self.trainer.remove_callback(PrinterCallback)
+        self._check_process_group()
+
+    def _check_process_group(self) -> None:
+        """Refuse a multi-process launch that transformers set up as one process per rank."""
+        import os
+
+        launched = int(os.environ.get("WORLD_SIZE", "1"))
+        if launched > 1 and self.trainer.args.world_size != launched:
+            raise TrainingError(
+                f"started as {launched} processes (WORLD_SIZE={launched}) but each one would train alone "
+                f"(world size {self.trainer.args.world_size}): on a machine without a GPU set "
+                "TrainingConfig.use_cpu: true (or ACCELERATE_USE_CPU=true) so that the processes join one "
+                "gloo process group"
+            )
 
     def _logger_callbacks(self) -> list[Any]:
         """TensorBoard writing to ``<output_dir>/tensorboard``; W&B kept offline unless WANDB_MODE says."""
@@ -251,7 +265,28 @@ class DomainTrainer:
         """Validation loss (per supervised token) of the current adapter."""
         if self.eval_dataset is None:
             raise DataError("there is no validation split to evaluate on")
-        return self.trainer.evaluate()  # FourBitCpuLayoutCallback.on_evaluate restores 4-bit layouts
+        metrics = self.trainer.evaluate()  # FourBitCpuLayoutCallback.on_evaluate restores 4-bit layouts
+        self._undo_evaluation_prepare()
+        return metrics
+
+    def _undo_evaluation_prepare(self) -> None:
+        """Let a later ``train()`` wrap the model in DistributedDataParallel.
+
+        Before any training, ``Trainer.evaluate()`` prepares the bare model with accelerate in evaluation
+        mode (no DDP wrapper) and marks it prepared; ``Trainer.train()`` then sees the mark and skips the
+        wrapping, so under ``accelerate launch`` every rank would train alone on its shard of the data
+        (transformers 5.23, accelerate 1.15). Remove the mark and the evaluation-only forward wrapper.
+        """
+        trainer = self.trainer
+        accelerator = trainer.accelerator
+        if accelerator.num_processes <= 1 or trainer.is_in_train or trainer.model_wrapped is not self.model:
+            return
+        state = self.model.__dict__
+        state.pop("_is_accelerate_prepared", None)
+        if state.pop("_original_forward", None) is not None:
+            state.pop("forward", None)  # the mixed-precision autocast wrapper; train() adds its own
+        if self.model in accelerator._models:
+            accelerator._models.remove(self.model)
 
     def _checkpoint(self, resume: str | bool | None) -> str | None:
         """The checkpoint folder to resume from (``True``: the latest in ``output_dir``), or None."""
@@ -302,7 +337,7 @@ class DomainTrainer:
         planned = state.max_steps
         supervised = sum(sum(1 for t in row if t != IGNORE_INDEX) for row in self.train_dataset["labels"])
         self.result = TrainResult(
-            train_loss=finite_or_none(output.training_loss),
+            train_loss=finite_or_none(self._mean_over_processes(output.training_loss)),
             eval_loss=final_eval,
             initial_eval_loss=initial_eval,
             global_step=int(output.global_step),
@@ -368,6 +403,20 @@ class DomainTrainer:
             state = load_file(str(Path(last) / weights))
             save_file({k: state[k] for k in keys}, str(target / weights), metadata={"format": "pt"})
         return str(target)
+
+    def _mean_over_processes(self, value: float) -> float:
+        """``value`` averaged over the processes of a multi-process run (``value`` itself otherwise).
+
+        transformers averages the training loss over the processes at every logging step only; the steps
+        after the last log enter ``training_loss`` with each process's own loss.
+        """
+        accelerator = self.trainer.accelerator
+        if accelerator.num_processes <= 1:
+            return value
+        import torch
+
+        tensor = torch.tensor([float(value)], device=self.trainer.args.device)
+        return float(accelerator.reduce(tensor, reduction="mean").item())
 
     def _generation_keys(self) -> list[str]:
         callback = self.generation_callback
