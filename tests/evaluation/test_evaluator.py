@@ -112,7 +112,11 @@ def test_reported_metrics_equal_the_libraries_own_numbers(fp32_model, tiny_dsd, 
     for name in ("metrics.json", "samples.jsonl", "report.html", "metrics.png"):
         assert (out / name).is_file()
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics) == {"systems", "comparisons", "meta"}
+    assert set(metrics) == {"systems", "comparisons", "meta", "failures"}
+    for key in ("rouge1", "rougeL", "bleu"):  # every headline has its bootstrap interval
+        value = metrics["systems"]["tiny"][key]
+        assert value["ci_low"] is not None and value["ci_low"] <= value["value"] <= value["ci_high"]
+    assert metrics["meta"]["statistics"]["resamples"] == 1000
     assert metrics["systems"]["tiny"]["bleu"]["value"] == pytest.approx(report.systems["tiny"]["bleu"].value)
     lines = (out / "samples.jsonl").read_text().splitlines()
     assert len(lines) == len(refs) and set(json.loads(lines[0])) == {
@@ -188,3 +192,82 @@ def test_multi_turn_rows_are_answered_with_their_history(fp32_model):
     assert len(history_ids) > len(prompt_ids(tok, messages[2]["content"])) + 5
     expected = generate_texts(model, tok, [history_ids], DecodingConfig(max_new_tokens=8), progress=False)
     assert report.samples[0].predictions["m"] == expected[0]
+
+
+def _context_metric():
+    """A metric reading the questions and the retrieved passages (as RAGAS or a judge does); an example
+    without passages cannot be scored and is reported as a failure."""
+    from domainft.evaluation.metrics import Metric, MetricOutput
+
+    class ContextRecall(Metric):
+        name = "context_recall"
+        needs = ("prompts", "contexts")
+
+        def __init__(self):
+            self.seen = []
+
+        def _compute(self, predictions, references, prompts, contexts):
+            self.seen.append((prompts, contexts))
+            scores = [
+                float(any(w.lower() in " ".join(ctx).lower() for w in pred.split())) if ctx else None
+                for pred, ctx in zip(predictions, contexts, strict=True)
+            ]
+            failures = [{"index": i, "reason": "no context"} for i, s in enumerate(scores) if s is None]
+            scored = [s for s in scores if s is not None]
+            return MetricOutput(
+                {"context_recall": sum(scored) / len(scored)}, {"context_recall": scores}, failures=failures
+            )
+
+    return ContextRecall()
+
+
+def test_score_passes_prompts_and_contexts_and_reports_failures():
+    metric = _context_metric()
+    ev = Evaluator(metrics=[metric, "rouge"], progress=False, statistics={"resamples": 200, "seed": 3})
+    preds = {"a": ["pump", "belt", "seal", "x"], "b": ["pump", "bearing", "seal", "valve"]}
+    refs = ["replace the pump", "replace the bearing", "replace the seal", "open the valve"]
+    prompts = ["q1", "q2", "q3", "q4"]
+    contexts = [["the pump"], ["the bearing"], [], ["the valve"]]
+    report = ev.score(preds, refs, ids=["i1", "i2", "i3", "i4"], prompts=prompts, contexts=contexts)
+    assert metric.seen[0] == (prompts, contexts)
+    assert report.systems["b"]["context_recall"].value == 1.0 and report.systems["b"]["context_recall"].n == 3
+    assert report.failures["a"]["context_recall"] == [
+        {"id": "i3", "index": 2, "reason": "no context", "raw": None}
+    ]
+    assert "context_recall" not in report.samples[2].scores["a"]
+    assert report.meta["statistics"]["resamples"] == 200 and report.meta["statistics"]["seed"] == 3
+    assert report.systems["a"]["rouge1"].ci_low is not None
+    with pytest.raises(ValueError, match="needs contexts"):
+        ev.score(preds, refs, prompts=prompts)
+    with pytest.raises(DataError, match="3 contexts for 4 references"):
+        ev.score(preds, refs, prompts=prompts, contexts=contexts[:3])
+    with pytest.raises(ConfigError, match="statistics"):
+        Evaluator(metrics=["rouge"], statistics=42)
+    with pytest.raises(ConfigError, match="at least 100"):
+        Evaluator(metrics=["rouge"], statistics={"resamples": 5})
+
+
+def test_statistics_come_from_the_config_and_can_be_switched_off():
+    from domainft.evaluation.config import EvaluationConfig
+
+    config = EvaluationConfig.from_dict(
+        {"metrics": ["rouge"], "statistics": {"resamples": 0, "test": "none"}}
+    )
+    assert EvaluationConfig.from_dict(config.to_dict()) == config
+    report = Evaluator(config=config, progress=False).score({"a": ["x y"], "b": ["x z"]}, ["x y"])
+    assert report.systems["a"]["rouge1"].ci_low is None and report.comparisons[0].p_value is None
+    assert report.meta["statistics"]["test"] == "none"
+
+
+def test_compare_reads_the_contexts_column(fp32_model):
+    model, tok = fp32_model
+    metric = _context_metric()
+    rows = [
+        {"id": "r1", "prompt": "Pump leaks?", "response": "Replace the seal.", "contexts": ["seal kit"]},
+        {"id": "r2", "prompt": "Belt slips?", "response": "Tighten it.", "contexts": ["belt tension"]},
+    ]
+    ev = Evaluator(metrics=[metric], decoding=DecodingConfig(max_new_tokens=4), progress=False)
+    ev.compare({"m": model}, rows, tokenizer=tok)
+    assert metric.seen[0] == (["Pump leaks?", "Belt slips?"], [["seal kit"], ["belt tension"]])
+    with pytest.raises(DataError, match="'contexts' must be a list of strings"):
+        ev.compare({"m": model}, [{**rows[0], "contexts": [1, 2]}], tokenizer=tok)

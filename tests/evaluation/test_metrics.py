@@ -10,6 +10,7 @@ import unicodedata
 import numpy as np
 import pytest
 import sacrebleu
+from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from rouge_score import rouge_scorer, tokenizers
 
 from domainft.errors import ConfigError
@@ -22,7 +23,15 @@ from domainft.evaluation.metrics import (
     get_metric,
     register_metric,
 )
-from domainft.evaluation.metrics.lexical import ROUGE_TYPES, BleuMetric, RougeMetric, UnicodeTokenizer
+from domainft.evaluation.metrics.lexical import (
+    ROUGE_TYPES,
+    BleuMetric,
+    ChrfMetric,
+    ExactMatchMetric,
+    RougeMetric,
+    SentenceBleuMetric,
+    UnicodeTokenizer,
+)
 
 ASCII_PAIRS = [
     ("The quick brown fox jumps over the lazy dog.", "A quick brown dog jumped over the lazy foxes!"),
@@ -175,8 +184,112 @@ def test_bleu_options_match_sacrebleu() -> None:
     ]
 
 
+def test_bleu_carries_its_sufficient_statistics() -> None:
+    preds, refs = [p for p, _ in ASCII_PAIRS], [r for _, r in ASCII_PAIRS]
+    out = BleuMetric().compute(preds, refs)
+    stat = out.corpus_statistics["bleu"]
+    assert stat.n == len(preds) and stat.full_score() == out.values["bleu"]
+    corpus = sacrebleu.corpus_bleu(preds, [refs])
+    totals = stat.stats.sum(axis=0)
+    assert (totals[0], totals[1]) == (corpus.sys_len, corpus.ref_len)
+    assert totals[2:6].tolist() == corpus.counts and totals[6:].tolist() == corpus.totals
+
+
+# ---------------------------------------------------------------- rouge precision / recall
+def test_rouge_precision_and_recall_equal_rouge_score() -> None:
+    preds, refs = [p for p, _ in ASCII_PAIRS], [r for _, r in ASCII_PAIRS]
+    out = RougeMetric(rouge_types=["rouge1", "rougeL"], measures=("r", "f", "p")).compute(preds, refs)
+    assert list(out.values) == [
+        "rouge1",
+        "rougeL",
+        "rouge1_precision",
+        "rougeL_precision",
+        "rouge1_recall",
+        "rougeL_recall",
+    ]
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rougeL"], use_stemmer=True)
+    direct = [scorer.score(r, p) for p, r in zip(preds, refs, strict=True)]
+    for t in ("rouge1", "rougeL"):
+        assert out.per_sample[t] == [d[t].fmeasure for d in direct]
+        assert out.per_sample[f"{t}_precision"] == [d[t].precision for d in direct]
+        assert out.per_sample[f"{t}_recall"] == [d[t].recall for d in direct]
+        assert out.values[f"{t}_recall"] == pytest.approx(
+            float(np.mean([d[t].recall for d in direct])), abs=1e-12
+        )
+    only_recall = RougeMetric(rouge_types=["rouge1"], measures=["r"]).compute(["a b"], ["a b c d"])
+    assert only_recall.values == {"rouge1_recall": 0.5}
+    for bad in ("f", [], ["f", "x"]):
+        with pytest.raises(ValueError, match="measures"):
+            RougeMetric(measures=bad)
+
+
+# ---------------------------------------------------------------- chrF
+UNICODE_PAIRS = [
+    (
+        "Thành phố Hồ Chí Minh là thành phố lớn nhất Việt Nam.",
+        "Hồ Chí Minh là thành phố đông dân nhất Việt Nam.",
+    ),
+    ("La città di Firenze è famosa per il Rinascimento.", "Firenze è la città del Rinascimento."),
+    ("Die Größe der Stadt überrascht", "Die Stadt ist überraschend groß"),
+    ("Москва — столица России.", "Столица России — Москва."),
+]
+
+
+def test_chrf_equals_sacrebleu() -> None:
+    pairs = ASCII_PAIRS + UNICODE_PAIRS
+    preds, refs = [p for p, _ in pairs], [r for _, r in pairs]
+    out = ChrfMetric().compute(preds, refs)
+    assert out.values == {"chrf": sacrebleu.corpus_chrf(preds, [refs]).score}
+    assert out.per_sample["chrf"] == [sacrebleu.sentence_chrf(p, [r]).score for p, r in pairs]
+    assert out.corpus_statistics["chrf"].full_score() == out.values["chrf"]
+    assert out.details["signature"].startswith("nrefs:1|case:mixed|eff:yes|nc:6|nw:0")
+    plus = ChrfMetric(word_order=2, lowercase=True).compute(preds, refs)
+    direct = sacrebleu.metrics.CHRF(word_order=2, lowercase=True).corpus_score(preds, [refs])
+    assert plus.values["chrf"] == direct.score
+    # Vietnamese answers that share words score high; unrelated ones low
+    vi = ChrfMetric().compute(["Hồ Chí Minh", "Hà Nội"], ["Hồ Chí Minh", "Hồ Chí Minh"]).per_sample["chrf"]
+    assert vi[0] == 100.0 and vi[1] < 10.0
+
+
+# ---------------------------------------------------------------- sentence BLEU (nltk)
+def test_sentence_bleu_equals_nltk_with_method1() -> None:
+    pairs = ASCII_PAIRS + UNICODE_PAIRS
+    out = SentenceBleuMetric().compute([p for p, _ in pairs], [r for _, r in pairs])
+    tok = UnicodeTokenizer(use_stemmer=False)
+    smooth = SmoothingFunction().method1
+    expected = [
+        sentence_bleu([tok.tokenize(r)], tok.tokenize(p), smoothing_function=smooth) for p, r in pairs
+    ]
+    assert out.per_sample["sentence_bleu"] == expected
+    assert out.values["sentence_bleu"] == pytest.approx(math.fsum(expected) / len(expected), abs=1e-15)
+    # "ab cd ef" == "ab cd ef": no 4-gram in 3 tokens, method1 puts 0.1 in its place
+    assert out.per_sample["sentence_bleu"][10] == pytest.approx(0.1**0.25)
+    # non-ASCII words count: the Vietnamese pair shares most of its words
+    assert out.per_sample["sentence_bleu"][len(ASCII_PAIRS)] > 0.3
+    bigrams = SentenceBleuMetric(weights=(0.5, 0.5)).compute(["a b c"], ["a b c"])
+    assert bigrams.values["sentence_bleu"] == 1.0
+    with pytest.raises(ValueError, match="weights"):
+        SentenceBleuMetric(weights=())
+
+
+# ---------------------------------------------------------------- exact match
+def test_exact_match_normalisation_options() -> None:
+    preds = ["Ｐａｒｉｓ", "  hồ   chí MINH ", "Paris!", "Straße", "Lyon"]
+    refs = ["Paris", "Hồ Chí Minh", "paris", "STRASSE", "Paris"]
+    assert ExactMatchMetric().compute(preds, refs).per_sample["exact_match"] == [1.0, 1.0, 0.0, 1.0, 0.0]
+    loose = ExactMatchMetric(ignore_punctuation=True).compute(preds, refs)
+    assert loose.per_sample["exact_match"] == [1.0, 1.0, 1.0, 1.0, 0.0] and loose.values["exact_match"] == 0.8
+    strict = ExactMatchMetric(normalization=None, casefold=False, strip_whitespace=False)
+    assert strict.compute(preds, refs).values["exact_match"] == 0.0
+    assert strict.compute(["Paris"], ["Paris"]).values["exact_match"] == 1.0
+    decomposed = unicodedata.normalize("NFD", "Hồ Chí Minh")
+    assert ExactMatchMetric().compute([decomposed], ["Hồ Chí Minh"]).values["exact_match"] == 1.0
+    with pytest.raises(ValueError, match="normalization"):
+        ExactMatchMetric(normalization="NFX")
+
+
 # ---------------------------------------------------------------- metric contract
-@pytest.mark.parametrize("name", ["rouge", "bleu"])
+@pytest.mark.parametrize("name", ["rouge", "bleu", "chrf", "sentence_bleu", "exact_match"])
 def test_length_mismatch_and_empty_inputs(name: str) -> None:
     metric = get_metric(name)
     with pytest.raises(ValueError, match=r"3 predictions but 2 references"):
@@ -200,7 +313,11 @@ def test_metric_output_coerces_and_rejects() -> None:
 
 # ---------------------------------------------------------------- registry
 def test_builtins_registered_and_lookup_is_case_insensitive() -> None:
-    assert {"rouge", "bleu"} <= set(available_metrics())
+    assert {"rouge", "bleu", "chrf", "sentence_bleu", "exact_match"} <= set(available_metrics())
+    assert isinstance(get_metric("chrf"), ChrfMetric) and isinstance(
+        get_metric("exact_match"), ExactMatchMetric
+    )
+    assert isinstance(get_metric("sentence_bleu"), SentenceBleuMetric)
     assert isinstance(get_metric("ROUGE"), RougeMetric)
     assert isinstance(get_metric("bleu", tokenize="intl"), BleuMetric)
     assert get_metric("rouge").name == "rouge" and get_metric("bleu").name == "bleu"

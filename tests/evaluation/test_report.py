@@ -14,6 +14,7 @@ from domainft.errors import DataError, DataFileNotFoundError
 from domainft.evaluation.metrics import MetricOutput, get_metric
 from domainft.evaluation.plots import plot_metrics
 from domainft.evaluation.report import Comparison, EvaluationReport, MetricValue, SampleRecord
+from domainft.evaluation.stats import StatisticsConfig, holm
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -46,7 +47,10 @@ def report() -> EvaluationReport:
 def test_from_outputs_flattens_metrics(report: EvaluationReport) -> None:
     assert report.system_names == ["base", "tuned"]
     assert report.metric_names == ["rouge1", "bleu"]
-    assert report.systems["base"]["rouge1"] == MetricValue(0.5, None, None, 3)
+    rouge1 = report.systems["base"]["rouge1"]
+    assert (rouge1.value, rouge1.n) == (0.5, 3)
+    assert 0.25 <= rouge1.ci_low < 0.5 < rouge1.ci_high <= 0.75  # bootstrap of the mean of 3 scores
+    # "bleu" here is 10 x the mean of its per-example scores: not their mean, so no honest interval
     assert report.systems["tuned"]["bleu"] == MetricValue(50.0, n=3)
     assert report.details == {
         "base": {"bleu": {"bp": 1.0, "precisions": [1, 2]}},
@@ -75,7 +79,12 @@ def test_comparisons_are_first_system_against_each_later(report: EvaluationRepor
     ]
     assert report.comparisons[0].delta == pytest.approx(2 / 3 - 0.5)
     assert report.comparisons[1].delta == pytest.approx(30.0)
-    assert all(c.ci_low is None and c.ci_high is None and c.p_value is None for c in report.comparisons)
+    rouge1, bleu = report.comparisons
+    # differences 0.25, 0, 0.25: two non-zero ones, all 4 sign patterns enumerated -> p = 2/4
+    assert rouge1.p_value == rouge1.p_value_raw == 0.5  # Holm over one tested key changes nothing
+    assert rouge1.ci_low is not None and rouge1.ci_low <= rouge1.delta <= rouge1.ci_high
+    assert (bleu.ci_low, bleu.ci_high, bleu.p_value, bleu.p_value_raw) == (None, None, None, None)
+    assert report.meta["statistics"]["tests"] == {"rouge1": "permutation", "bleu": None}
 
     three = EvaluationReport.from_outputs(
         {"a": _outputs([0.1], [1.0]), "b": _outputs([0.3], [2.0]), "c": _outputs([0.6], [0.0])},
@@ -195,7 +204,10 @@ def test_summary_and_repr(report: EvaluationReport) -> None:
     text = report.summary()
     assert "2 system(s), 3 example(s)" in text
     assert "rouge1" in text and "bleu" in text and "tuned" in text and "50.0000" in text
-    assert "tuned - base bleu: +30.0000" in text
+    base = report.systems["base"]["rouge1"]
+    assert f"0.5000 [{base.ci_low:.4f}, {base.ci_high:.4f}]" in text
+    assert "95% bootstrap confidence interval" in text
+    assert "tuned - base bleu: +30.0000\n" in text + "\n"
     assert repr(report) == text
     report.comparisons[1].ci_low, report.comparisons[1].ci_high, report.comparisons[1].p_value = (
         10.0,
@@ -203,6 +215,8 @@ def test_summary_and_repr(report: EvaluationReport) -> None:
         0.01,
     )
     assert "+30.0000 [+10.0000, +50.0000] p=0.01" in report.summary()
+    report.comparisons[1].p_value_raw = 0.005
+    assert "p=0.01 (uncorrected 0.005)" in report.summary()
     assert "<table>" in report._repr_html_()
 
 
@@ -219,18 +233,34 @@ def test_save_writes_the_documented_formats(report: EvaluationReport, tmp_path: 
     }
 
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    assert set(metrics) == {"systems", "comparisons", "meta"}
+    assert set(metrics) == {"systems", "comparisons", "meta", "failures"}
     assert metrics["systems"]["tuned"]["bleu"] == {"value": 50.0, "ci_low": None, "ci_high": None, "n": 3}
+    rouge1 = report.systems["tuned"]["rouge1"]
+    assert metrics["systems"]["tuned"]["rouge1"] == {
+        "value": rouge1.value,
+        "ci_low": rouge1.ci_low,
+        "ci_high": rouge1.ci_high,
+        "n": 3,
+    }
+    c = report.comparisons[0]
     assert metrics["comparisons"][0] == {
         "a": "base",
         "b": "tuned",
         "metric": "rouge1",
-        "delta": report.comparisons[0].delta,
-        "ci_low": None,
-        "ci_high": None,
-        "p_value": None,
+        "delta": c.delta,
+        "ci_low": c.ci_low,
+        "ci_high": c.ci_high,
+        "p_value": 0.5,
+        "p_value_raw": 0.5,
     }
+    statistics = metrics["meta"].pop("statistics")
     assert metrics["meta"] == {"model": "tiny", "decoding": {"max_new_tokens": 32, "stop": ["\n"]}, "seed": 0}
+    assert statistics == {
+        **StatisticsConfig().to_dict(),
+        "ci_method": "percentile bootstrap",
+        "tests": {"rouge1": "permutation", "bleu": None},
+    }
+    assert metrics["failures"] == {}
 
     lines = (out / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3
@@ -345,3 +375,135 @@ def test_report_module_imports_no_heavy_libraries() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- statistics, unscored examples, failures
+def _judge_output(scores: list[float | None]) -> MetricOutput:
+    """A judge-like metric: some examples could not be scored (None) and are listed as failures."""
+    scored = [s for s in scores if s is not None]
+    failures = [
+        {"index": i, "reason": "reply has no grade", "raw": f"<reply {i}>"}
+        for i, s in enumerate(scores)
+        if s is None
+    ]
+    return MetricOutput({"grade": sum(scored) / len(scored)}, {"grade": scores}, failures=failures)
+
+
+def test_unscored_examples_and_failures(tmp_path: Path) -> None:
+    base = [0.2, None, 0.4, 0.3, 0.5, 0.1, None, 0.3]
+    tuned = [0.6, 0.7, None, 0.8, 0.9, 0.5, 0.7, 0.6]
+    ids = [f"q{i}" for i in range(8)]
+    report = EvaluationReport.from_outputs(
+        {"base": {"judge": _judge_output(base)}, "tuned": {"judge": _judge_output(tuned)}},
+        ids=ids,
+        references=["r"] * 8,
+        predictions={"base": ["b"] * 8, "tuned": ["t"] * 8},
+    )
+    grade = report.systems["base"]["grade"]
+    assert grade.n == 6 and grade.value == pytest.approx(1.8 / 6)  # over the scored examples only
+    assert grade.ci_low is not None and 0.1 <= grade.ci_low < grade.value < grade.ci_high <= 0.5
+    assert report.systems["tuned"]["grade"].n == 7
+    assert report.samples[1].scores == {"base": {}, "tuned": {"grade": 0.7}}  # no key for the unscored one
+    assert report.failures == {
+        "base": {
+            "judge": [
+                {"id": "q1", "index": 1, "reason": "reply has no grade", "raw": "<reply 1>"},
+                {"id": "q6", "index": 6, "reason": "reply has no grade", "raw": "<reply 6>"},
+            ]
+        },
+        "tuned": {"judge": [{"id": "q2", "index": 2, "reason": "reply has no grade", "raw": "<reply 2>"}]},
+    }
+    (comparison,) = report.comparisons
+    # paired on the 5 examples both systems scored, all better: exact p = 2 / 2**5 (two-sided)
+    assert comparison.p_value == 2 / 32
+    assert "failures: judge could not score 2 example(s) of base" in report.summary()
+
+    out = report.save(tmp_path / "eval")
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["failures"]["base"]["judge"][0] == {
+        "id": "q1",
+        "index": 1,
+        "reason": "reply has no grade",
+        "raw": "<reply 1>",
+    }
+    row = json.loads((out / "samples.jsonl").read_text(encoding="utf-8").splitlines()[1])
+    assert row["scores"] == {"base": {}, "tuned": {"grade": 0.7}}
+    loaded = EvaluationReport.load(out)
+    assert loaded == report and loaded.failures == report.failures
+
+
+def test_failures_of_a_metric_without_per_sample_scores_reduce_n() -> None:
+    out = MetricOutput({"f1": 0.5}, failures=[{"index": 2, "reason": "timeout"}])
+    report = EvaluationReport.from_outputs(
+        {"s": {"m": out}}, references=["a"] * 4, predictions={"s": ["a"] * 4}
+    )
+    assert report.systems["s"]["f1"] == MetricValue(0.5, None, None, 3)  # no per-example scores: no CI
+    assert report.failures["s"]["m"] == [{"id": 2, "index": 2, "reason": "timeout", "raw": None}]
+    bad = MetricOutput({"f1": 0.5}, failures=[{"index": 9, "reason": "timeout"}])
+    with pytest.raises(ValueError, match="index 9 is not an example position"):
+        EvaluationReport.from_outputs({"s": {"m": bad}}, references=["a"], predictions={"s": ["a"]})
+
+
+def test_real_metrics_get_intervals_tests_and_holm(tmp_path: Path) -> None:
+    refs = [
+        "the hydraulic pump leaks oil at the shaft seal",
+        "replace the worn bearing and check the alignment",
+        "Hồ Chí Minh là thành phố đông dân nhất Việt Nam",
+        "reset the controller and clear the fault code",
+        "the sensor cable is broken near the connector",
+        "tighten or replace the drive belt",
+    ] * 5
+    weak = ["check the pump", "replace it", "Hà Nội", "reset", "cable", "belt"] * 5
+    strong = [r.replace("the ", "a ", 1) for r in refs]
+    metrics = [get_metric("rouge", rouge_types=["rouge1", "rougeL"]), get_metric("bleu"), get_metric("chrf")]
+    preds = {"base": weak, "tuned": strong}
+    outputs = {s: {m.name: m.compute(p, refs) for m in metrics} for s, p in preds.items()}
+    report = EvaluationReport.from_outputs(outputs, references=refs, predictions=preds)
+    saved = json.loads((report.save(tmp_path) / "metrics.json").read_text(encoding="utf-8"))
+    for system in ("base", "tuned"):
+        for key in ("rouge1", "rougeL", "bleu", "chrf"):
+            value = saved["systems"][system][key]
+            assert value["ci_low"] is not None and value["ci_high"] is not None, (system, key)
+            assert value["ci_low"] <= value["value"] <= value["ci_high"] and value["n"] == 30
+    raw = [c.p_value_raw for c in report.comparisons]
+    assert all(p is not None and p < 0.01 for p in raw)
+    assert [c.p_value for c in report.comparisons] == holm(raw)
+    assert report.meta["statistics"]["tests"] == {
+        k: "permutation" for k in ("rouge1", "rougeL", "bleu", "chrf")
+    }
+    assert all(c.ci_low > 0 for c in report.comparisons)  # the improvement is clear on every key
+    table = report.ci_table
+    assert table.loc["tuned", ("bleu", "ci_low")] == report.systems["tuned"]["bleu"].ci_low
+    assert table.loc["tuned", ("bleu", "n")] == 30 and list(table.columns.names) == ["metric", "statistic"]
+
+
+def test_statistics_settings() -> None:
+    outputs = {s: _outputs([0.1, 0.4, 0.3, 0.9], [1.0, 1.0, 1.0, 1.0]) for s in ("a", "b")}
+    args = {"references": ["r"] * 4, "predictions": {"a": ["x"] * 4, "b": ["y"] * 4}}
+    off = EvaluationReport.from_outputs(outputs, statistics={"resamples": 0, "test": "none"}, **args)
+    assert off.systems["a"]["rouge1"].ci_low is None and off.comparisons[0].p_value is None
+    assert off.meta["statistics"]["resamples"] == 0 and off.meta["statistics"]["ci_method"] is None
+    first = EvaluationReport.from_outputs(
+        outputs, statistics=StatisticsConfig(seed=1, confidence=0.8), **args
+    )
+    again = EvaluationReport.from_outputs(outputs, statistics={"seed": 1, "confidence": 0.8}, **args)
+    assert first == again  # seeded: identical
+    wide = EvaluationReport.from_outputs(outputs, statistics={"seed": 1, "confidence": 0.99}, **args)
+    narrow, broad = first.systems["a"]["rouge1"], wide.systems["a"]["rouge1"]
+    assert broad.ci_low <= narrow.ci_low and narrow.ci_high <= broad.ci_high
+    assert first.comparisons[0].p_value == 1.0  # identical scores: nothing to test
+
+
+def test_reports_without_new_keys_still_load(tmp_path: Path) -> None:
+    old = {
+        "systems": {"a": {"x": {"value": 1.0, "ci_low": None, "ci_high": None, "n": 2}}},
+        "comparisons": [
+            {"a": "a", "b": "b", "metric": "x", "delta": 0.5, "ci_low": None, "ci_high": None, "p_value": 0.2}
+        ],
+        "meta": {},
+    }
+    (tmp_path / "metrics.json").write_text(json.dumps(old), encoding="utf-8")
+    loaded = EvaluationReport.load(tmp_path)
+    assert loaded.comparisons[0].p_value_raw is None and loaded.failures == {}
+    with pytest.raises(ValueError, match="p_value_raw must lie in"):
+        Comparison("a", "b", "m", 0.1, p_value_raw=-0.1)

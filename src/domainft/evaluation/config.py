@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from domainft.configuration import ConfigBase, config_field
 from domainft.errors import ConfigError
+from domainft.evaluation.stats import StatisticsConfig
 from domainft.models.generation import DecodingConfig
 
 
@@ -22,6 +23,9 @@ class EvaluationConfig(ConfigBase):
     system_prompt: str | None = config_field(None, help="System message rendered before every prompt.")
     output_dir: str | None = config_field(None, help="Report folder (default: <training.output_dir>/eval).")
     split: str = config_field("test", help="Dataset split to evaluate on.")
+    statistics: StatisticsConfig = config_field(
+        StatisticsConfig(), help="Bootstrap confidence intervals and paired tests between systems."
+    )
 
     def validate(self) -> None:
         if not self.metrics:

@@ -24,6 +24,7 @@ from domainft.errors import ConfigError, DataError
 from domainft.evaluation.config import EvaluationConfig
 from domainft.evaluation.metrics import get_metric
 from domainft.evaluation.report import EvaluationReport
+from domainft.evaluation.stats import StatisticsConfig
 from domainft.models.generation import DecodingConfig, generate_texts
 
 
@@ -70,10 +71,19 @@ class Evaluator:
         system_prompt: str | None = None,
         max_samples: int | None = None,
         progress: bool = True,
+        statistics: StatisticsConfig | dict[str, Any] | None = None,
     ) -> None:
         config = config or EvaluationConfig()
         if isinstance(decoding, dict):
             decoding = DecodingConfig.from_dict(decoding)
+        if isinstance(statistics, dict):
+            statistics = StatisticsConfig.from_dict(statistics)
+        elif statistics is not None and not isinstance(statistics, StatisticsConfig):
+            raise ConfigError(
+                f"Evaluator(statistics=...) expects a StatisticsConfig or a dict of its fields, "
+                f"got {type(statistics).__name__}"
+            )
+        self.statistics: StatisticsConfig = statistics or config.statistics
         self.config = config
         self.metrics = [get_metric(m) for m in (metrics if metrics is not None else config.metrics)]
         names = [m.name for m in self.metrics]
@@ -119,6 +129,25 @@ class Evaluator:
         history = [row_messages(r)[:-1] if r.get("messages") else None for r in rows]
         return ids, [r["prompt"] for r in rows], [r["response"] for r in rows], history
 
+    def _contexts(self, dataset: Any) -> list[list[str]] | None:
+        """The ``contexts`` column (a list of passages per example, for RAGAS), or None without one."""
+        rows = list(dataset) if not isinstance(dataset, list) else dataset
+        if self.max_samples is not None:
+            rows = rows[: self.max_samples]
+        if not rows or "contexts" not in rows[0]:
+            return None
+        contexts = []
+        for i, row in enumerate(rows):
+            value = row.get("contexts")
+            value = [] if value is None else ([value] if isinstance(value, str) else value)
+            if not isinstance(value, (list, tuple)) or not all(isinstance(c, str) for c in value):
+                raise DataError(
+                    f"evaluation dataset row {i}: 'contexts' must be a list of strings (retrieved passages), "
+                    f"got {type(value).__name__}"
+                )
+            contexts.append(list(value))
+        return contexts
+
     def generate(
         self,
         system: Any,
@@ -154,15 +183,31 @@ class Evaluator:
         *,
         ids: list[str] | None = None,
         prompts: list[str] | None = None,
+        contexts: list[list[str]] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> EvaluationReport:
-        """Score given predictions (no generation); useful for answers produced elsewhere."""
+        """Score given predictions (no generation); useful for answers produced elsewhere.
+
+        Every metric gets ``compute(predictions, references, prompts=prompts, contexts=contexts)``
+        and reads the inputs it ``needs``; a metric that needs one that was not given raises. The
+        report carries bootstrap CIs and paired tests as set by ``self.statistics``.
+        """
         n = len(references)
         for name, preds in predictions.items():
             if len(preds) != n:
                 raise DataError(f"system {name!r} has {len(preds)} predictions for {n} references")
+        for label, extra in (("prompts", prompts), ("contexts", contexts)):
+            if extra is not None and len(extra) != n:
+                raise DataError(f"score: {len(extra)} {label} for {n} references; pass one per example")
+        inputs = {
+            "prompts": None if prompts is None else list(prompts),
+            "contexts": None if contexts is None else [list(c) for c in contexts],
+        }
         outputs = {
-            name: {metric.name: metric.compute(list(preds), list(references)) for metric in self.metrics}
+            name: {
+                metric.name: metric.compute(list(preds), list(references), **inputs)
+                for metric in self.metrics
+            }
             for name, preds in predictions.items()
         }
         return EvaluationReport.from_outputs(
@@ -172,6 +217,7 @@ class Evaluator:
             references=list(references),
             predictions={k: list(v) for k, v in predictions.items()},
             meta=meta,
+            statistics=self.statistics,
         )
 
     def compare(self, systems: Mapping[str, Any], dataset: Any, *, tokenizer: Any) -> EvaluationReport:
@@ -197,7 +243,8 @@ class Evaluator:
                 for name, s in resolved.items()
             },
         }
-        return self.score(predictions, references, ids=ids, prompts=prompts, meta=meta)
+        contexts = self._contexts(dataset)
+        return self.score(predictions, references, ids=ids, prompts=prompts, contexts=contexts, meta=meta)
 
     def evaluate(self, model: Any, tokenizer: Any, dataset: Any, name: str = "model") -> EvaluationReport:
         """Evaluate a single system."""

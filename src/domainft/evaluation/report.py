@@ -1,5 +1,8 @@
 """``EvaluationReport``: metric values per system, pairwise comparisons and per-example records.
 
+``from_outputs`` attaches bootstrap confidence intervals to every value that can honestly be
+resampled and paired tests (Holm-corrected) to every comparison; see :mod:`domainft.evaluation.stats`.
+Examples a metric could not score are left out of its values and listed in ``failures``.
 A report saves to a directory (``metrics.json``, ``samples.jsonl``, ``metrics.png``, ``report.html``,
 plus ``details.json`` when metrics returned details) and loads back from it exactly.
 
@@ -16,6 +19,8 @@ Example:
     (['base', 'tuned'], ['rouge1'])
     >>> round(report.comparisons[0].delta, 4)
     0.7333
+    >>> report.systems["tuned"]["rouge1"].ci_low is not None, report.comparisons[0].p_value  # n = 2: exact
+    (True, 0.5)
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from domainft.evaluation.metrics.base import MetricOutput
+    from domainft.evaluation.stats import StatisticsConfig
 
 METRICS_FILE = "metrics.json"
 SAMPLES_FILE = "samples.jsonl"
@@ -121,7 +127,11 @@ class MetricValue:
 
 @dataclass
 class Comparison:
-    """System ``b`` minus system ``a`` on ``metric`` (``delta = b - a``), with optional CI and p-value.
+    """System ``b`` minus system ``a`` on ``metric`` (``delta = b - a``), with optional CI and p-values.
+
+    ``ci_low``/``ci_high`` bound the paired bootstrap interval of the delta; ``p_value`` is the paired
+    test's p-value after the multiple-comparison correction across the metrics of this pair of
+    systems (Holm by default) and ``p_value_raw`` the same before correction.
 
     Example:
         >>> Comparison("base", "tuned", "rouge1", 0.05).to_dict()["delta"]
@@ -135,15 +145,18 @@ class Comparison:
     ci_low: float | None = None
     ci_high: float | None = None
     p_value: float | None = None
+    p_value_raw: float | None = None
 
     def __post_init__(self) -> None:
         where = f"Comparison({self.b} - {self.a}, {self.metric})"
         self.delta = _finite(self.delta, f"{where}.delta")
         self.ci_low = _optional_finite(self.ci_low, f"{where}.ci_low")
         self.ci_high = _optional_finite(self.ci_high, f"{where}.ci_high")
-        self.p_value = _optional_finite(self.p_value, f"{where}.p_value")
-        if self.p_value is not None and not 0.0 <= self.p_value <= 1.0:
-            raise ValueError(f"{where}.p_value must lie in [0, 1], got {self.p_value}")
+        for name in ("p_value", "p_value_raw"):
+            p = _optional_finite(getattr(self, name), f"{where}.{name}")
+            if p is not None and not 0.0 <= p <= 1.0:
+                raise ValueError(f"{where}.{name} must lie in [0, 1], got {p}")
+            setattr(self, name, p)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -158,12 +171,15 @@ class Comparison:
             data.get("ci_low"),
             data.get("ci_high"),
             data.get("p_value"),
+            data.get("p_value_raw"),
         )
 
 
 @dataclass
 class SampleRecord:
     """One test example: its prompt, reference, each system's prediction and per-example scores.
+
+    ``scores[system]`` has no entry for a metric key that could not score this example.
 
     Example:
         >>> SampleRecord("q1", "Capital of France?", "Paris", {"base": "Lyon"}, {"base": {"rouge1": 0.0}}).id
@@ -202,6 +218,72 @@ class SampleRecord:
         )
 
 
+def _failures(items: Sequence[Mapping[str, Any]], ids: Sequence[Any], where: str) -> list[dict[str, Any]]:
+    """A metric's failures with the example id added: ``{"id", "index", "reason", "raw"}``."""
+    out = []
+    for item in items:
+        index = item.get("index")
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(ids):
+            raise ValueError(f"{where}: index {index!r} is not an example position (0..{len(ids) - 1})")
+        raw = item.get("raw")
+        out.append(
+            {
+                "id": _jsonable(ids[index], f"{where}.id", strict=False),
+                "index": index,
+                "reason": str(item.get("reason", "")),
+                "raw": None if raw is None else _jsonable(raw, f"{where}.raw", strict=False),
+            }
+        )
+    return out
+
+
+def _paired_comparisons(
+    systems: Mapping[str, Mapping[str, MetricValue]], keys: Mapping[str, Mapping[str, Any]], engine: Any
+) -> tuple[list[Comparison], dict[str, str | None]]:
+    """``b - a`` for the first system ``a`` and each later ``b`` on every shared key, with paired
+    bootstrap CIs and p-values corrected across the keys of each pair; also the test used per key."""
+    names = list(systems)
+    metric_names: list[str] = []
+    for metrics in systems.values():
+        metric_names.extend(m for m in metrics if m not in metric_names)
+    comparisons: list[Comparison] = []
+    tests: dict[str, str | None] = {}
+    if len(names) < 2:
+        return comparisons, tests
+    a = names[0]
+    for b in names[1:]:
+        shared = [m for m in metric_names if m in systems[a] and m in systems[b]]
+        results = {m: engine.compare(keys[a][m], keys[b][m]) for m in shared}
+        tested = [m for m in shared if results[m].p_value is not None]
+        adjusted = dict(zip(tested, engine.adjust([results[m].p_value for m in tested]), strict=True))
+        for m in shared:
+            r = results[m]
+            if r.test is not None or m not in tests:
+                tests[m] = r.test
+            comparisons.append(
+                Comparison(
+                    a,
+                    b,
+                    m,
+                    systems[b][m].value - systems[a][m].value,
+                    r.ci_low,
+                    r.ci_high,
+                    adjusted.get(m),
+                    r.p_value,
+                )
+            )
+    return comparisons, tests
+
+
+def _value_text(v: MetricValue | None) -> str:
+    if v is None:
+        return "–"
+    text = f"{v.value:.4f}"
+    if v.ci_low is not None and v.ci_high is not None:
+        text += f" [{v.ci_low:.4f}, {v.ci_high:.4f}]"
+    return text
+
+
 @dataclass
 class EvaluationReport:
     """Metric values of several systems on one test set, their comparisons and per-example records.
@@ -210,8 +292,11 @@ class EvaluationReport:
         systems: system name -> metric name (flattened, e.g. ``rouge1``, ``bleu``) -> ``MetricValue``.
         samples: one ``SampleRecord`` per test example.
         comparisons: ``b - a`` for the first system ``a`` against each later system ``b``, per metric.
-        meta: free-form JSON-serialisable information (model ids, decoding settings, dataset ...).
+        meta: free-form JSON-serialisable information (model ids, decoding settings, dataset ...);
+            ``from_outputs`` adds ``meta["statistics"]`` (the settings of the intervals and tests).
         details: system -> metric -> extra information a metric returned (BLEU precisions ...).
+        failures: system -> metric -> one ``{"id", "index", "reason", "raw"}`` per example the metric
+            could not score (a judge reply that could not be parsed, a request that failed).
     """
 
     systems: dict[str, dict[str, MetricValue]]
@@ -219,6 +304,7 @@ class EvaluationReport:
     comparisons: list[Comparison] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     details: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    failures: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -231,15 +317,29 @@ class EvaluationReport:
         ids: Sequence[str | int] | None = None,
         prompts: Sequence[str] | None = None,
         meta: Mapping[str, Any] | None = None,
+        statistics: StatisticsConfig | Mapping[str, Any] | None = None,
     ) -> EvaluationReport:
         """Assemble a report from ``outputs[system][metric] = MetricOutput``.
 
-        Metric sub-keys are flattened (``systems["tuned"]["rouge1"]``); ``n`` is the number of examples;
-        per-example scores go to ``SampleRecord.scores[system][sub_key]``; comparisons hold ``b - a`` for
-        the first system ``a`` and each later system ``b`` (CIs and p-values left empty).
+        Metric sub-keys are flattened (``systems["tuned"]["rouge1"]``). ``n`` of a value is the number
+        of examples it was computed on (examples whose per-example score is ``None`` do not count);
+        per-example scores go to ``SampleRecord.scores[system][sub_key]`` (``None`` scores are left
+        out); ``MetricOutput.failures`` go to ``failures[system][metric]``. Comparisons hold ``b - a``
+        for the first system ``a`` and each later system ``b``.
+
+        ``statistics`` (a :class:`~domainft.evaluation.stats.StatisticsConfig`, a dict of its fields,
+        or None for the defaults) sets the bootstrap intervals of values and deltas and the paired
+        tests; it is recorded in ``meta["statistics"]``. A key that cannot be resampled honestly
+        (no per-example scores whose mean is the value, no corpus statistics) gets no interval.
         """
+        from domainft.evaluation.stats import KeyScores, StatisticsConfig, StatisticsEngine
+
         if not outputs:
             raise ValueError("from_outputs: outputs is empty; pass {system: {metric: MetricOutput}}")
+        if statistics is None:
+            statistics = StatisticsConfig()
+        elif isinstance(statistics, Mapping):
+            statistics = StatisticsConfig.from_dict(dict(statistics))
         system_names = [str(s) for s in outputs]
         n = len(references)
         if n == 0:
@@ -259,14 +359,34 @@ class EvaluationReport:
                     f"but there are {n} references"
                 )
 
+        engine = StatisticsEngine(n, statistics)
         systems: dict[str, dict[str, MetricValue]] = {}
-        per_sample: dict[str, dict[str, list[float]]] = {}
+        keys: dict[str, dict[str, KeyScores]] = {}
+        per_sample: dict[str, dict[str, list[float | None]]] = {}
         details: dict[str, dict[str, dict[str, Any]]] = {}
+        failures: dict[str, dict[str, list[dict[str, Any]]]] = {}
         for system, metric_outputs in outputs.items():
             system = str(system)
-            systems[system], per_sample[system] = {}, {}
+            systems[system], keys[system], per_sample[system] = {}, {}, {}
             source: dict[str, str] = {}
             for metric_name, out in metric_outputs.items():
+                where = f"from_outputs: system {system!r}, metric {metric_name!r}"
+                for key, scores in out.per_sample.items():
+                    if len(scores) != n:
+                        raise ValueError(
+                            f"{where}: per_sample[{key!r}] has {len(scores)} scores for {n} examples"
+                        )
+                    per_sample[system][key] = list(scores)
+                corpus = dict(getattr(out, "corpus_statistics", None) or {})
+                for key, stat in corpus.items():
+                    if stat.n != n:
+                        raise ValueError(
+                            f"{where}: corpus statistics of {key!r} cover {stat.n} examples, not {n}"
+                        )
+                failed = _failures(out.failures, ids, f"{where}: failures")
+                if failed:
+                    failures.setdefault(system, {})[str(metric_name)] = failed
+                unscored = len({f["index"] for f in failed})
                 for key, value in out.values.items():
                     if key in source:
                         raise ValueError(
@@ -275,16 +395,18 @@ class EvaluationReport:
                         )
                     source[key] = metric_name
                     try:
-                        systems[system][key] = MetricValue(value, n=n)
+                        scored = KeyScores.build(
+                            _finite(value, "MetricValue.value"), out.per_sample.get(key), corpus.get(key)
+                        )
+                        interval = engine.interval(scored)
+                        systems[system][key] = MetricValue(
+                            value,
+                            *(interval or (None, None)),
+                            n=scored.n_scored if scored.n_scored is not None else n - unscored,
+                        )
                     except ValueError as exc:
                         raise ValueError(f"system {system!r}, metric {metric_name!r}: {exc}") from None
-                for key, scores in out.per_sample.items():
-                    if len(scores) != n:
-                        raise ValueError(
-                            f"from_outputs: system {system!r}, metric {metric_name!r}: per_sample[{key!r}] "
-                            f"has {len(scores)} scores for {n} examples"
-                        )
-                    per_sample[system][key] = list(scores)
+                    keys[system][key] = scored
                 if out.details:
                     details.setdefault(system, {})[str(metric_name)] = _jsonable(
                         out.details, f"{system}.{metric_name}.details", strict=False
@@ -296,27 +418,23 @@ class EvaluationReport:
                 prompt="" if prompts[i] is None else str(prompts[i]),
                 reference=str(references[i]),
                 predictions={s: predictions[s][i] for s in system_names},
-                scores={s: {k: v[i] for k, v in per_sample[s].items()} for s in system_names},
+                scores={
+                    s: {k: v[i] for k, v in per_sample[s].items() if v[i] is not None} for s in system_names
+                },
             )
             for i in range(n)
         ]
-        report = cls(
-            systems=systems, samples=samples, meta=_jsonable(dict(meta or {}), "meta"), details=details
+        comparisons, tests = _paired_comparisons(systems, keys, engine)
+        report_meta = _jsonable(dict(meta or {}), "meta")
+        report_meta["statistics"] = _jsonable(engine.describe(tests), "meta.statistics")
+        return cls(
+            systems=systems,
+            samples=samples,
+            comparisons=comparisons,
+            meta=report_meta,
+            details=details,
+            failures=failures,
         )
-        report.comparisons = report._baseline_comparisons()
-        return report
-
-    def _baseline_comparisons(self) -> list[Comparison]:
-        names = self.system_names
-        if len(names) < 2:
-            return []
-        a = names[0]
-        return [
-            Comparison(a, b, metric, self.systems[b][metric].value - self.systems[a][metric].value)
-            for b in names[1:]
-            for metric in self.metric_names
-            if metric in self.systems[a] and metric in self.systems[b]
-        ]
 
     # ------------------------------------------------------------------ views
     @property
@@ -333,7 +451,10 @@ class EvaluationReport:
 
     @property
     def table(self) -> pd.DataFrame:
-        """``DataFrame`` of values: one row per system (in order), one column per metric."""
+        """``DataFrame`` of values: one row per system (in order), one column per metric.
+
+        ``ci_table`` has the intervals and sample counts as well.
+        """
         import pandas as pd
 
         rows = [
@@ -344,19 +465,64 @@ class EvaluationReport:
             rows, index=pd.Index(self.system_names, name="system"), columns=self.metric_names, dtype=float
         )
 
+    @property
+    def ci_table(self) -> pd.DataFrame:
+        """``DataFrame`` with columns ``(metric, "value" | "ci_low" | "ci_high" | "n")``, one row per system.
+
+        Missing intervals are NaN.
+        """
+        import pandas as pd
+
+        fields = ("value", "ci_low", "ci_high", "n")
+        rows = []
+        for s in self.system_names:
+            row: list[float] = []
+            for m in self.metric_names:
+                v = self.systems[s].get(m)
+                row.extend(
+                    math.nan if v is None or getattr(v, f) is None else float(getattr(v, f)) for f in fields
+                )
+            rows.append(row)
+        columns = pd.MultiIndex.from_tuples(
+            [(m, f) for m in self.metric_names for f in fields], names=["metric", "statistic"]
+        )
+        return pd.DataFrame(
+            rows, index=pd.Index(self.system_names, name="system"), columns=columns, dtype=float
+        )
+
     def summary(self) -> str:
-        """The metrics table and the comparisons as plain text."""
+        """The metrics table with confidence intervals, the comparisons and the failures, as plain text."""
         n = len(self.samples) or max((v.n for m in self.systems.values() for v in m.values()), default=0)
         lines = [f"EvaluationReport: {len(self.systems)} system(s), {n} example(s)"]
         if self.systems and self.metric_names:
-            lines.append(self.table.to_string(float_format=lambda x: f"{x:.4f}"))
+            import pandas as pd
+
+            cells = [
+                [_value_text(self.systems[s].get(m)) for m in self.metric_names] for s in self.system_names
+            ]
+            frame = pd.DataFrame(
+                cells, index=pd.Index(self.system_names, name="system"), columns=self.metric_names
+            )
+            lines.append(frame.to_string())
+            confidence = (self.meta.get("statistics") or {}).get("confidence")
+            if any(v.ci_low is not None for m in self.systems.values() for v in m.values()) and confidence:
+                lines.append(f"[low, high]: {confidence:.0%} bootstrap confidence interval")
         for c in self.comparisons:
             extra = ""
             if c.ci_low is not None and c.ci_high is not None:
                 extra += f" [{c.ci_low:+.4f}, {c.ci_high:+.4f}]"
             if c.p_value is not None:
                 extra += f" p={c.p_value:.4g}"
+                if c.p_value_raw is not None and c.p_value_raw != c.p_value:
+                    extra += f" (uncorrected {c.p_value_raw:.4g})"
             lines.append(f"{c.b} - {c.a} {c.metric}: {c.delta:+.4f}{extra}")
+        for system, metrics in self.failures.items():
+            for metric, items in metrics.items():
+                first = items[0]["reason"] if items else ""
+                lines.append(
+                    f"failures: {metric} could not score {len(items)} example(s) of {system} "
+                    f"(left out of its values), e.g. {first}"
+                )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -367,7 +533,7 @@ class EvaluationReport:
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
-        """JSON-native dict (``systems``, ``comparisons``, ``meta``, ``samples`` and ``details``)."""
+        """JSON-native dict (systems, comparisons, meta, samples, details, failures)."""
         systems = {}
         for s, metrics in self.systems.items():
             systems[s] = {}
@@ -382,11 +548,12 @@ class EvaluationReport:
             "meta": _jsonable(self.meta, "meta"),
             "samples": [SampleRecord(**r.to_dict()).to_dict() for r in self.samples],
             "details": _jsonable(self.details, "details", strict=False),
+            "failures": _jsonable(self.failures, "failures", strict=False),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EvaluationReport:
-        """Inverse of ``to_dict``; ``samples`` and ``details`` are optional."""
+        """Inverse of ``to_dict``; ``samples``, ``details`` and ``failures`` are optional."""
         try:
             return cls(
                 systems={
@@ -397,6 +564,10 @@ class EvaluationReport:
                 comparisons=[Comparison.from_dict(c) for c in data.get("comparisons", [])],
                 meta=dict(data.get("meta", {})),
                 details={s: dict(m) for s, m in data.get("details", {}).items()},
+                failures={
+                    str(s): {str(m): [dict(f) for f in items] for m, items in metrics.items()}
+                    for s, metrics in (data.get("failures") or {}).items()
+                },
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise DataError(f"not a valid evaluation report: {type(exc).__name__}: {exc}") from None
@@ -412,7 +583,12 @@ class EvaluationReport:
         directory.mkdir(parents=True, exist_ok=True)
         atomic_write_json(
             directory / METRICS_FILE,
-            {"systems": data["systems"], "comparisons": data["comparisons"], "meta": data["meta"]},
+            {
+                "systems": data["systems"],
+                "comparisons": data["comparisons"],
+                "meta": data["meta"],
+                "failures": data["failures"],
+            },
         )
         atomic_write_jsonl(directory / SAMPLES_FILE, data["samples"])
         if data["details"]:
