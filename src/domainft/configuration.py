@@ -50,6 +50,9 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
         options = get_args(tp)
+        nested = [o for o in options if isinstance(o, type) and issubclass(o, ConfigBase)]
+        if isinstance(value, dict) and len(nested) == 1:  # an optional section: report its own error
+            return _coerce(value, nested[0], where)
         for option in options:
             try:
                 return _coerce(value, option, where)

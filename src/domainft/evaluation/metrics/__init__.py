@@ -92,3 +92,6 @@ def get_metric(name_or_obj: str | Metric | type[Metric] | Any, **kwargs: Any) ->
 # Built-in metrics register themselves on import (rouge_score/sacrebleu load only when one is built).
 from domainft.evaluation.judges import metric as _judge_metric  # noqa: E402, F401
 from domainft.evaluation.metrics import lexical as _lexical  # noqa: E402, F401
+from domainft.evaluation.metrics import patterns as _patterns  # noqa: E402, F401
+from domainft.evaluation.metrics import ragas_metrics as _ragas_metrics  # noqa: E402, F401
+from domainft.evaluation.metrics import semantic as _semantic  # noqa: E402, F401
