@@ -73,10 +73,12 @@ def check_recipe(recipe: Recipe, **evaluator_kwargs: Any) -> Any:
 
 
 def make_evaluator(recipe: Recipe, **kwargs: Any) -> Any:
-    """An Evaluator that renders prompts exactly as training did unless the recipe says otherwise."""
+    """An Evaluator that renders prompts exactly as training did unless the recipe says otherwise,
+    with its generation cache in the run folder unless ``evaluation.cache_dir`` says otherwise."""
     from domainft.evaluation.evaluator import Evaluator
 
     cfg = recipe.evaluation
+    kwargs.setdefault("cache_dir", cfg.cache_dir or recipe.run_dir / "generation_cache")
     return Evaluator.from_config(
         cfg,
         template=cfg.template if cfg.template is not None else recipe.training.template,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from domainft.configuration import ConfigBase, config_field
 from domainft.errors import ConfigError
+from domainft.evaluation.judges.config import JudgeConfig
 from domainft.evaluation.stats import StatisticsConfig
 from domainft.models.generation import DecodingConfig
 
@@ -26,8 +28,38 @@ class EvaluationConfig(ConfigBase):
     statistics: StatisticsConfig = config_field(
         StatisticsConfig(), help="Bootstrap confidence intervals and paired tests between systems."
     )
+    metric_options: dict[str, dict[str, Any]] = config_field(
+        {},
+        help="Constructor arguments per metric name, e.g. {patterns: {rules: [...]}, "
+        "semantic_similarity: {model: path}, rouge: {measures: [f, p, r]}}.",
+    )
+    judge: JudgeConfig | None = config_field(
+        None, help="LLM judge (docs/judges.md) used by the 'judge' metric and by pairwise comparisons."
+    )
+    pairwise: list[list[str]] = config_field(
+        [],
+        help="System pairs [a, b] the judge compares blind, in both orders (b against a), "
+        "e.g. [[base, tuned]].",
+    )
+    perplexity: bool = config_field(
+        True, help="Also report the perplexity of the references under local models."
+    )
+    cache_dir: str | None = config_field(
+        None,
+        help="Folder of the generation cache (answers reused by system, prompt and decoding); "
+        "recipes default to <training.output_dir>/generation_cache.",
+    )
 
     def validate(self) -> None:
         if not self.metrics:
             raise ConfigError("EvaluationConfig.metrics must name at least one metric")
         self.require_positive("max_samples")
+        for pair in self.pairwise:
+            if len(pair) != 2 or pair[0] == pair[1]:
+                raise ConfigError(
+                    f"EvaluationConfig.pairwise: each entry is [a, b] with two systems, got {pair}"
+                )
+        if self.pairwise and self.judge is None:
+            raise ConfigError(
+                "EvaluationConfig.pairwise needs EvaluationConfig.judge (the judge that compares)"
+            )

@@ -8,53 +8,54 @@ Example:
 
 When a system is the base model underneath a PeftModel that is also compared (``apply`` injects
 LoRA layers into the base in place), it is evaluated through that PeftModel with its adapter
-switched off, so the base is never loaded twice and never silently runs with the adapter.
+switched off, so the base is never loaded twice and never silently runs with the adapter. A system
+can also be one named adapter of several on one base (``System(model, adapter="name")``) or an
+OpenAI-compatible endpoint (``EndpointSystem`` or a dict with ``base_url`` and ``model``). With a
+``cache_dir``, answers are kept on disk by system fingerprint, prompt and decoding, so re-scoring
+never generates twice.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from contextlib import nullcontext
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from domainft.data.templates import conversation_prompt_ids, prompt_ids, resolve_template_name, row_messages
+from domainft.data.templates import (
+    conversation_prompt_ids,
+    prompt_ids,
+    resolve_template_name,
+    row_messages,
+    single_turn,
+)
 from domainft.errors import ConfigError, DataError
 from domainft.evaluation.config import EvaluationConfig
-from domainft.evaluation.metrics import get_metric
+from domainft.evaluation.metrics import MetricOutput, get_metric
 from domainft.evaluation.report import EvaluationReport
 from domainft.evaluation.stats import StatisticsConfig
+from domainft.evaluation.systems import EndpointSystem, System, is_peft
+from domainft.llm.openai_compat import ChatEndpointConfig
 from domainft.models.generation import DecodingConfig, generate_texts
 
-
-@dataclass
-class System:
-    """A model to evaluate; ``disable_adapter=True`` runs a PeftModel as its base model."""
-
-    model: Any
-    disable_adapter: bool = False
-
-    def context(self) -> Any:
-        return self.model.disable_adapter() if self.disable_adapter else nullcontext()
+AnySystem = System | EndpointSystem
 
 
-def _is_peft(model: Any) -> bool:
-    return hasattr(model, "disable_adapter") and hasattr(model, "get_base_model")
-
-
-def resolve_systems(systems: Mapping[str, Any]) -> dict[str, System]:
-    """Turn models into :class:`System` objects, routing a PeftModel's own base through the adapter switch."""
+def resolve_systems(systems: Mapping[str, Any]) -> dict[str, AnySystem]:
+    """Turn models into :class:`System` objects, routing a PeftModel's own base through the adapter switch;
+    endpoint configs (or dicts with ``base_url``) become :class:`EndpointSystem`."""
     if not systems:
         raise ConfigError("compare() needs at least one system, e.g. {'base': model}")
-    peft_models = [m for m in systems.values() if not isinstance(m, System) and _is_peft(m)]
-    resolved: dict[str, System] = {}
+    peft_models = [m for m in systems.values() if not isinstance(m, System) and is_peft(m)]
+    resolved: dict[str, AnySystem] = {}
     for name, model in systems.items():
-        if isinstance(model, System):
+        if isinstance(model, (System, EndpointSystem)):
             resolved[name] = model
-            continue
-        owner = next((p for p in peft_models if p is not model and p.get_base_model() is model), None)
-        resolved[name] = System(owner, disable_adapter=True) if owner is not None else System(model)
+        elif isinstance(model, ChatEndpointConfig) or (isinstance(model, Mapping) and "base_url" in model):
+            resolved[name] = EndpointSystem(model)
+        else:
+            owner = next((p for p in peft_models if p is not model and p.get_base_model() is model), None)
+            resolved[name] = System(owner, disable_adapter=True) if owner is not None else System(model)
     return resolved
 
 
@@ -72,6 +73,8 @@ class Evaluator:
         max_samples: int | None = None,
         progress: bool = True,
         statistics: StatisticsConfig | dict[str, Any] | None = None,
+        cache_dir: str | Path | None = None,
+        perplexity: bool | None = None,
     ) -> None:
         config = config or EvaluationConfig()
         if isinstance(decoding, dict):
@@ -85,7 +88,7 @@ class Evaluator:
             )
         self.statistics: StatisticsConfig = statistics or config.statistics
         self.config = config
-        self.metrics = [get_metric(m) for m in (metrics if metrics is not None else config.metrics)]
+        self.metrics = [self._build_metric(m) for m in (metrics if metrics is not None else config.metrics)]
         names = [m.name for m in self.metrics]
         clashes = sorted({n for n in names if names.count(n) > 1})
         if clashes:
@@ -98,6 +101,24 @@ class Evaluator:
         self.system_prompt = system_prompt if system_prompt is not None else config.system_prompt
         self.max_samples = max_samples if max_samples is not None else config.max_samples
         self.progress = progress
+        self.perplexity = config.perplexity if perplexity is None else perplexity
+        cache_dir = cache_dir if cache_dir is not None else config.cache_dir
+        self.cache = None
+        if cache_dir is not None:
+            from domainft.evaluation.cache import GenerationCache
+
+            self.cache = GenerationCache(cache_dir)
+        self.generation_failures: dict[str, list[dict[str, Any]]] = {}
+        self.last_failures: list[dict[str, Any]] = []
+
+    def _build_metric(self, spec: Any) -> Any:
+        """A metric from a name (with ``metric_options[name]`` and the config's judge) or an object."""
+        if not isinstance(spec, str):
+            return get_metric(spec)
+        options = dict(self.config.metric_options.get(spec, {}))
+        if spec == "judge" and "judge" not in options and self.config.judge is not None:
+            options["judge"] = self.config.judge
+        return get_metric(spec, **options)
 
     @classmethod
     def from_config(cls, config: EvaluationConfig, **kwargs: Any) -> Evaluator:
@@ -106,7 +127,7 @@ class Evaluator:
     @staticmethod
     def base_of(peft_model: Any) -> System:
         """The base model of ``peft_model``, run with its adapter switched off."""
-        if not _is_peft(peft_model):
+        if not is_peft(peft_model):
             raise ConfigError(
                 "Evaluator.base_of expects a PeftModel (the result of LoraAdapterFactory.apply)"
             )
@@ -160,21 +181,58 @@ class Evaluator:
         """Answers of one system to raw prompts, rendered with the evaluator's template.
 
         ``conversations[i]``, when given and not None, replaces prompt ``i`` by a whole conversation
-        ending with a user turn (earlier turns of a multi-turn row).
+        ending with a user turn (earlier turns of a multi-turn row). Cached answers are reused; an
+        endpoint request that fails for good gives an empty answer, listed in ``generation_failures``.
         """
-        system = system if isinstance(system, System) else System(system)
-        template = resolve_template_name(tokenizer, self.template)
+        if not isinstance(system, (System, EndpointSystem)):
+            system = resolve_systems({"system": system})["system"]
         conversations = conversations or [None] * len(prompts)
-        ids = [
-            conversation_prompt_ids(tokenizer, row_messages({"messages": c}, self.system_prompt), template)
+        messages = [
+            row_messages({"messages": c}, self.system_prompt)
             if c
-            else prompt_ids(tokenizer, p, template, self.system_prompt)
+            else single_turn(p, system=self.system_prompt)
             for p, c in zip(prompts, conversations, strict=True)
         ]
-        with system.context():
-            return generate_texts(
-                system.model, tokenizer, ids, self.decoding, desc=desc, progress=self.progress
-            )
+        if isinstance(system, EndpointSystem):
+            requests: list[Any] = messages
+            fingerprint = system.fingerprint()
+        else:
+            template = resolve_template_name(tokenizer, self.template)
+            requests = [
+                conversation_prompt_ids(tokenizer, m, template)
+                if c
+                else prompt_ids(tokenizer, p, template, self.system_prompt)
+                for p, c, m in zip(prompts, conversations, messages, strict=True)
+            ]
+            fingerprint = system.fingerprint() if self.cache is not None else ""
+        decoding = self.decoding.to_dict()
+        keys = [self.cache.key(fingerprint, r, decoding) for r in requests] if self.cache is not None else []
+        cached = self.cache.get_many(keys) if self.cache is not None else {}
+        todo = [i for i in range(len(requests)) if not keys or keys[i] not in cached]
+        answers = {i: cached[keys[i]] for i in range(len(requests)) if keys and keys[i] in cached}
+        failures: list[dict[str, Any]] = []
+        if todo:
+            if isinstance(system, EndpointSystem):
+                texts, failed = system.answer(
+                    [requests[i] for i in todo], self.decoding, progress=self.progress, desc=desc
+                )
+                failures = [{**f, "index": todo[f["index"]]} for f in failed]
+            else:
+                with system.context():
+                    texts = generate_texts(
+                        system.model,
+                        tokenizer,
+                        [requests[i] for i in todo],
+                        self.decoding,
+                        desc=desc,
+                        progress=self.progress,
+                    )
+            failed_at = {f["index"] for f in failures}
+            answers.update(zip(todo, texts, strict=True))
+            if self.cache is not None:
+                self.cache.put_many({keys[i]: answers[i] for i in todo if i not in failed_at})
+        self.last_failures = failures
+        return [answers[i] for i in range(len(requests))]
 
     def score(
         self,
@@ -185,12 +243,14 @@ class Evaluator:
         prompts: list[str] | None = None,
         contexts: list[list[str]] | None = None,
         meta: dict[str, Any] | None = None,
+        extra_outputs: Mapping[str, Mapping[str, MetricOutput]] | None = None,
     ) -> EvaluationReport:
         """Score given predictions (no generation); useful for answers produced elsewhere.
 
         Every metric gets ``compute(predictions, references, prompts=prompts, contexts=contexts)``
         and reads the inputs it ``needs``; a metric that needs one that was not given raises. The
         report carries bootstrap CIs and paired tests as set by ``self.statistics``.
+        ``extra_outputs[system][name]`` adds scores computed elsewhere (e.g. reference perplexity).
         """
         n = len(references)
         for name, preds in predictions.items():
@@ -210,6 +270,8 @@ class Evaluator:
             }
             for name, preds in predictions.items()
         }
+        for name, extra in (extra_outputs or {}).items():
+            outputs[name].update(extra)
         return EvaluationReport.from_outputs(
             outputs=outputs,
             ids=ids or [str(i) for i in range(n)],
@@ -221,17 +283,41 @@ class Evaluator:
         )
 
     def compare(self, systems: Mapping[str, Any], dataset: Any, *, tokenizer: Any) -> EvaluationReport:
-        """Generate with every system on ``dataset`` (prompt/response columns) and score them side by side."""
+        """Generate with every system on ``dataset`` (prompt/response columns) and score them side by side.
+
+        Local models also get the perplexity of the references (``perplexity=True``); pairs listed in
+        the config's ``pairwise`` are then compared by the config's judge.
+        """
         resolved = resolve_systems(systems)
         ids, prompts, references, history = self._rows(dataset)
         predictions: dict[str, list[str]] = {}
         timings: dict[str, float] = {}
+        extra: dict[str, dict[str, MetricOutput]] = {}
+        self.generation_failures = {}
+        hits_before = self.cache.hits if self.cache is not None else 0
         for name, system in resolved.items():
             start = time.time()
             predictions[name] = self.generate(
                 system, tokenizer, prompts, conversations=history, desc=f"generating [{name}]"
             )
+            if self.last_failures:
+                self.generation_failures[name] = [{**f, "id": ids[f["index"]]} for f in self.last_failures]
             timings[name] = round(time.time() - start, 3)
+            if self.perplexity and isinstance(system, System) and not any(history):
+                from domainft.evaluation.perplexity import perplexity_output
+
+                with system.context():
+                    extra[name] = {
+                        "perplexity": perplexity_output(
+                            system.model,
+                            tokenizer,
+                            prompts,
+                            references,
+                            template=resolve_template_name(tokenizer, self.template),
+                            system_prompt=self.system_prompt,
+                            batch_size=self.decoding.batch_size,
+                        )
+                    }
         meta = {
             "n_examples": len(references),
             "metrics": [m.name for m in self.metrics],
@@ -239,12 +325,56 @@ class Evaluator:
             "template": resolve_template_name(tokenizer, self.template),
             "system_prompt": self.system_prompt,
             "systems": {
-                name: {"adapter_disabled": s.disable_adapter, "generation_seconds": timings[name]}
+                name: {
+                    "kind": "endpoint" if isinstance(s, EndpointSystem) else "model",
+                    "adapter_disabled": isinstance(s, System) and s.disable_adapter,
+                    "adapter": s.adapter if isinstance(s, System) else None,
+                    "generation_seconds": timings[name],
+                }
                 for name, s in resolved.items()
             },
+            "generation_failures": self.generation_failures,
         }
+        if self.cache is not None:
+            meta["cache"] = {"dir": str(self.cache.directory), "hits": self.cache.hits - hits_before}
         contexts = self._contexts(dataset)
-        return self.score(predictions, references, ids=ids, prompts=prompts, contexts=contexts, meta=meta)
+        report = self.score(
+            predictions,
+            references,
+            ids=ids,
+            prompts=prompts,
+            contexts=contexts,
+            meta=meta,
+            extra_outputs=extra,
+        )
+        for a, b in self.config.pairwise:
+            self.judge_pairwise(report, a, b)
+        return report
+
+    def judge_pairwise(self, report: EvaluationReport, a: str, b: str, judge: Any = None) -> Any:
+        """Blind pairwise comparison of systems ``b`` against ``a`` on the report's examples, in both orders,
+        by ``judge`` (default: the config's judge); stored in ``report.pairwise`` and returned."""
+        from domainft.evaluation.judges import get_judge, pairwise_compare
+
+        missing = [name for name in (a, b) if name not in report.systems]
+        if missing:
+            raise ConfigError(
+                f"judge_pairwise: no system {missing} in the report; systems: {report.system_names}"
+            )
+        judge = judge if judge is not None else self.config.judge
+        if judge is None:
+            raise ConfigError("judge_pairwise needs a judge: set EvaluationConfig.judge or pass judge=")
+        samples = report.samples
+        result = pairwise_compare(
+            get_judge(judge),
+            [x.prompt for x in samples],
+            [x.predictions[a] for x in samples],
+            [x.predictions[b] for x in samples],
+            [x.reference for x in samples],
+            names=(a, b),
+        )
+        report.add_pairwise(result)
+        return result
 
     def evaluate(self, model: Any, tokenizer: Any, dataset: Any, name: str = "model") -> EvaluationReport:
         """Evaluate a single system."""

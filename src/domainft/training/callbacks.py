@@ -135,6 +135,8 @@ class GenerationMetricsCallback(TrainerCallback):
             template=self.template,
             system_prompt=self.system_prompt,
             progress=False,
+            perplexity=False,  # the validation loss is already logged
+            statistics={"resamples": 0, "test": "none"},  # point values only, at every evaluation
         )
         report = evaluator.compare({"model": model}, self.rows, tokenizer=self.tokenizer)
         return {f"eval_{name}": float(value.value) for name, value in report.systems["model"].items()}
