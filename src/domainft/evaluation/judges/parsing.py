@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -180,20 +181,7 @@ def parse_score(text: str | None, low: int = 1, high: int = 10) -> ParsedScore:
     """
     raw = "" if text is None else str(text)
     objects = json_objects(raw)
-    values: list[float] = []
-    rationale: str | None = None
-    bad_json: list[str] = []
-    for obj, _, _ in objects:
-        lowered = _lower_keys(obj)
-        for key in _SCORE_KEYS:
-            if key in lowered:
-                number = _number(lowered[key])
-                if number is None:
-                    bad_json.append(f"{key}={lowered[key]!r}")
-                else:
-                    values.append(number)
-                rationale = rationale or _rationale(lowered)
-                break
+    values, rationale, bad_json = _json_fields(objects, _SCORE_KEYS, _number)
     rest = _outside(raw, [(s, e) for _, s, e in objects])
     found_text = [float(m.group(1)) for m in _BRACKETED_SCORE.finditer(rest)]
     found_text += [float(m.group(1)) for m in _LABELLED_SCORE.finditer(rest)]
@@ -210,6 +198,28 @@ def parse_score(text: str | None, low: int = 1, high: int = 10) -> ParsedScore:
     if rationale is None and value is not None:
         rationale = rest.strip() or None
     return ParsedScore(value, rationale, error, raw)
+
+
+def _json_fields(
+    objects: Sequence[tuple[Any, int, int]], keys: Sequence[str], convert: Callable[[Any], Any]
+) -> tuple[list[Any], str | None, list[str]]:
+    """From the JSON objects of a reply: the converted value of the first of ``keys`` in each object,
+    the first rationale, and ``key=value`` texts of values ``convert`` refused (returned None)."""
+    values: list[Any] = []
+    rationale: str | None = None
+    bad: list[str] = []
+    for obj, _, _ in objects:
+        lowered = _lower_keys(obj)
+        key = next((k for k in keys if k in lowered), None)
+        if key is None:
+            continue
+        value = convert(lowered[key])
+        if value is None:
+            bad.append(f"{key}={lowered[key]!r}")
+        else:
+            values.append(value)
+        rationale = rationale or _rationale(lowered)
+    return values, rationale, bad
 
 
 def _verdict_word(value: Any) -> Verdict | None:
@@ -247,20 +257,7 @@ def parse_verdict(text: str | None) -> ParsedVerdict:
     """
     raw = "" if text is None else str(text)
     objects = json_objects(raw)
-    verdicts: list[str] = []
-    rationale: str | None = None
-    bad_json: list[str] = []
-    for obj, _, _ in objects:
-        lowered = _lower_keys(obj)
-        for key in _VERDICT_KEYS:
-            if key in lowered:
-                verdict = _verdict_word(lowered[key])
-                if verdict is None:
-                    bad_json.append(f"{key}={lowered[key]!r}")
-                else:
-                    verdicts.append(verdict)
-                rationale = rationale or _rationale(lowered)
-                break
+    verdicts, rationale, bad_json = _json_fields(objects, _VERDICT_KEYS, _verdict_word)
     rest = _outside(raw, [(s, e) for _, s, e in objects])
     for pattern in (_BRACKETED_VERDICT, _LABELLED_VERDICT, _SENTENCE_VERDICT):
         for match in pattern.finditer(rest):
