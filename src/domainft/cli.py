@@ -51,8 +51,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.output_dir:
         recipe.evaluation.output_dir = args.output_dir
     report = evaluate_from_recipe(recipe, adapter_dir=args.adapter)
-    print(report.table.round(4).to_string())
+    print(report.summary())
     print(f"report: {recipe.eval_dir / 'report.html'}")
+    print(f"summary for a README: {recipe.eval_dir / 'summary.md'}")
     return 0
 
 

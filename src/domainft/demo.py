@@ -80,6 +80,7 @@ def run_demo(output_dir: str | Path = "runs/demo", *, epochs: float = 20.0, prog
         progress=progress,
     )
     say("")
-    say(report.table.round(4).to_string())
+    say(report.summary())
     say(f"\nreport: {recipe.eval_dir / 'report.html'}")
+    say(f"summary for a README: {recipe.eval_dir / 'summary.md'}")
     return report

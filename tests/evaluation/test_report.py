@@ -1,9 +1,11 @@
-"""EvaluationReport: assembly from metric outputs, the saved formats, exact round trips, rendering."""
+"""EvaluationReport: assembly from metric outputs, the saved formats, exact round trips, pairwise
+judgments, regressions, the Markdown summary and the charts (the HTML page: test_html.py)."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +13,17 @@ from pathlib import Path
 import pytest
 
 from domainft.errors import DataError, DataFileNotFoundError
+from domainft.evaluation.judges.pairwise import PairwiseExample, PairwiseResult
 from domainft.evaluation.metrics import MetricOutput, get_metric
-from domainft.evaluation.plots import plot_metrics
-from domainft.evaluation.report import Comparison, EvaluationReport, MetricValue, SampleRecord
+from domainft.evaluation.plots import metric_panels, plot_metric_panels, plot_metrics
+from domainft.evaluation.report import (
+    Comparison,
+    EvaluationReport,
+    MetricValue,
+    SampleRecord,
+    lower_is_better,
+    metric_scale,
+)
 from domainft.evaluation.stats import StatisticsConfig, holm
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -217,7 +227,8 @@ def test_summary_and_repr(report: EvaluationReport) -> None:
     assert "+30.0000 [+10.0000, +50.0000] p=0.01" in report.summary()
     report.comparisons[1].p_value_raw = 0.005
     assert "p=0.01 (uncorrected 0.005)" in report.summary()
-    assert "<table>" in report._repr_html_()
+    notebook = report._repr_html_()
+    assert notebook.startswith("<table") and "tuned − base" in notebook and "+30.00" in notebook
 
 
 # ---------------------------------------------------------------- saving and loading
@@ -230,10 +241,11 @@ def test_save_writes_the_documented_formats(report: EvaluationReport, tmp_path: 
         "metrics.png",
         "report.html",
         "details.json",
+        "summary.md",
     }
 
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    assert set(metrics) == {"systems", "comparisons", "meta", "failures"}
+    assert set(metrics) == {"systems", "comparisons", "meta", "failures"}  # "pairwise" once judged
     assert metrics["systems"]["tuned"]["bleu"] == {"value": 50.0, "ci_low": None, "ci_high": None, "n": 3}
     rouge1 = report.systems["tuned"]["rouge1"]
     assert metrics["systems"]["tuned"]["rouge1"] == {
@@ -261,6 +273,7 @@ def test_save_writes_the_documented_formats(report: EvaluationReport, tmp_path: 
         "tests": {"rouge1": "permutation", "bleu": None},
     }
     assert metrics["failures"] == {}
+    assert (out / "summary.md").read_text(encoding="utf-8") == report.to_markdown()
 
     lines = (out / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3
@@ -318,42 +331,6 @@ def test_load_errors(tmp_path: Path, report: EvaluationReport) -> None:
     assert EvaluationReport.load(out).samples == []  # samples are optional
 
 
-# ---------------------------------------------------------------- HTML
-def test_html_is_escaped_and_self_contained(tmp_path: Path) -> None:
-    evil = "<script>alert('x')</script>"
-    n = 60
-    report = EvaluationReport.from_outputs(
-        {
-            "base": {"m": MetricOutput({"score": 0.5}, {"score": [0.5] * n})},
-            "tuned <i>": {"m": MetricOutput({"score": 0.75}, {"score": [0.75] * n})},
-        },
-        ids=[f"ex-{i:03d}" for i in range(n)],
-        prompts=[f"{evil} prompt {i}" for i in range(n)],
-        references=["ref & <ref>"] * n,
-        predictions={"base": [evil] * n, "tuned <i>": ['"quoted" & Hồ'] * n},
-        meta={"title": f"Report {evil}", "note": "<img src=x onerror=alert(1)>"},
-    )
-    page = (report.save(tmp_path) / "report.html").read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>")
-    assert "<script" not in page and "<i>" not in page and "<img src=x" not in page and "<ref>" not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
-    assert "tuned &lt;i&gt;" in page and "&quot;quoted&quot; &amp; Hồ" in page
-    assert "<title>Report &lt;script&gt;" in page
-    assert "data:image/png;base64," in page
-    assert "http://" not in page and "https://" not in page and "<link" not in page
-    assert "ex-049" in page and "ex-050" not in page  # first 50 samples only
-    assert "first 50 of 60" in page
-    assert "Comparisons" in page and "+0.2500" in page
-
-
-def test_html_without_comparisons_or_samples() -> None:
-    report = EvaluationReport(systems={"only": {"x": MetricValue(12.5, 10.0, 15.0, 4)}})
-    page = report.to_html()
-    assert "Comparisons" not in page and "Samples" not in page
-    assert "12.50" in page and "[10.00, 15.00]" in page
-    assert "No metrics" in EvaluationReport(systems={}).to_html()
-
-
 # ---------------------------------------------------------------- plots
 def test_plot_metrics(tmp_path: Path) -> None:
     systems = {
@@ -366,6 +343,40 @@ def test_plot_metrics(tmp_path: Path) -> None:
     assert (tmp_path / "chart.png").read_bytes() == png
     with pytest.raises(ValueError, match="nothing to plot"):
         plot_metrics({})
+
+
+def test_metric_scales_and_panels(tmp_path: Path) -> None:
+    assert lower_is_better("perplexity") and lower_is_better("eval_loss") and lower_is_better("ter")
+    assert not lower_is_better("rougeL") and not lower_is_better("judge_score")
+    assert metric_scale("chrf", [0.5]) == ("percent", (0.0, 100.0))  # never a 0-1 key, even below 1
+    assert metric_scale("rouge1", [0.2, 0.9]) == ("unit", (0.0, 1.0))
+    assert metric_scale("cosine", [-0.2, 0.9]) == ("other", None)
+    assert metric_scale("perplexity", [12.0]) == ("perplexity", None)
+    assert metric_scale("strict_score", [7.0], {"strict_score": (0, 5)}) == ("judge", (0.0, 5.0))
+    systems = {
+        "base": {
+            "rouge1": MetricValue(0.3, 0.25, 0.35),
+            "bleu": MetricValue(12.0, 9.0, 15.0),
+            "judge_score": MetricValue(4.0, 3.5, 4.5),
+            "perplexity": MetricValue(14.0),
+            "pattern_all": 0.5,
+            "chrf": 30.0,
+            "margin": -2.5,
+        },
+        "tuned": {"rouge1": 0.45, "bleu": 20.0, "judge_score": 7.5, "perplexity": 6.0, "chrf": 41.0},
+    }
+    panels = metric_panels(systems)
+    assert panels == [
+        ("0-100 scale", ["bleu", "chrf"]),
+        ("0-1 scale", ["rouge1", "pattern_all"]),
+        ("judge grades (1-10)", ["judge_score"]),
+        ("perplexity (lower is better)", ["perplexity"]),
+        ("margin", ["margin"]),
+    ]
+    png = plot_metric_panels(systems, tmp_path / "panels.png", max_row_width=6.0)  # wraps into rows
+    assert png.startswith(PNG_MAGIC) and (tmp_path / "panels.png").read_bytes() == png
+    with pytest.raises(ValueError, match="nothing to plot"):
+        plot_metric_panels({"a": {}})
 
 
 def test_report_module_imports_no_heavy_libraries() -> None:
@@ -507,3 +518,186 @@ def test_reports_without_new_keys_still_load(tmp_path: Path) -> None:
     assert loaded.comparisons[0].p_value_raw is None and loaded.failures == {}
     with pytest.raises(ValueError, match="p_value_raw must lie in"):
         Comparison("a", "b", "m", 0.1, p_value_raw=-0.1)
+
+
+# ---------------------------------------------------------------- pairwise judgments
+def _pairwise(names: tuple[str, str] = ("base", "tuned")) -> PairwiseResult:
+    return PairwiseResult(
+        names,
+        [
+            PairwiseExample(
+                0, "b", first="b", second="b", rationale_first="2 is right", rationale_second="1"
+            ),
+            PairwiseExample(1, "tie", first="a", second="b"),  # a flip: a tie
+            PairwiseExample(
+                2,
+                "failed",
+                second="a",
+                error="base first: no verdict",
+                raw_first="<?>",
+                failure_kinds=["parse"],
+            ),
+        ],
+        judge="openai:judge",
+        requests=6,
+    )
+
+
+def test_add_pairwise_saves_a_summary_and_the_full_result(report: EvaluationReport, tmp_path: Path) -> None:
+    result = _pairwise()
+    assert report.add_pairwise(result) == "tuned vs base"
+    assert report.pairwise["tuned vs base"] == result.to_dict()
+    assert "pairwise judge: tuned vs base: tuned wins 50.0%, ties 50.0%, base wins 0.0% of 2 judged" in (
+        report.summary()
+    )
+    out = report.save(tmp_path / "eval")
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["pairwise"] == {
+        "tuned vs base": {
+            "a": "base",
+            "b": "tuned",
+            "judge": "openai:judge",
+            "n": 3,
+            "n_judged": 2,
+            "win_rate": 0.5,
+            "tie_rate": 0.5,
+            "loss_rate": 0.0,
+            "position_consistency": 0.5,
+            "order_flips": 1,
+            "parse_failures": 1,
+            "call_failures": 0,
+            "failures": 1,
+        }
+    }
+    full = json.loads((out / "pairwise.json").read_text(encoding="utf-8"))
+    assert PairwiseResult.from_dict(full["tuned vs base"]) == result
+    loaded = EvaluationReport.load(out)
+    assert loaded == report and loaded.to_dict() == report.to_dict()
+    assert PairwiseResult.from_dict(loaded.pairwise["tuned vs base"]) == result
+    # without pairwise.json the summary from metrics.json is still there
+    (out / "pairwise.json").unlink()
+    assert EvaluationReport.load(out).pairwise["tuned vs base"]["win_rate"] == 0.5
+    # a report without pairwise judgments removes a stale pairwise.json
+    report.pairwise.clear()
+    (out / "pairwise.json").write_text("{}", encoding="utf-8")
+    assert not (report.save(out) / "pairwise.json").exists()
+
+
+def test_add_pairwise_checks_names_and_length(report: EvaluationReport) -> None:
+    with pytest.raises(DataError, match="'other' is not a system of this report"):
+        report.add_pairwise(_pairwise(("base", "other")))
+    short = _pairwise()
+    short.examples = short.examples[:2]
+    with pytest.raises(DataError, match="covers 2 examples but the report has 3"):
+        report.add_pairwise(short)
+    with pytest.raises(DataError, match="not a pairwise result"):
+        report.add_pairwise({"b": "tuned"})
+    assert report.add_pairwise(_pairwise().to_dict()) == "tuned vs base"  # a saved dict works too
+
+
+# ---------------------------------------------------------------- regressions
+def _scored(per_sample: dict[str, list[float | None]]) -> dict[str, MetricOutput]:
+    values = {
+        k: sum(x for x in v if x is not None) / sum(x is not None for x in v) for k, v in per_sample.items()
+    }
+    return {"m": MetricOutput(values, per_sample)}
+
+
+def test_regressions_find_planted_drops_only() -> None:
+    base = {"rouge1": [0.5] * 6, "rougeL": [0.8, 0.5, 0.5, 0.5, 0.9, 0.5], "perplexity": [9.0] * 6}
+    tuned = {
+        "rouge1": [0.1] * 6,
+        "rougeL": [0.2, 0.9, 0.47, 0.5, 0.4, None],
+        "perplexity": [3, 3, 3, 3, 3, 12.0],
+    }
+    report = EvaluationReport.from_outputs(
+        {"base": _scored(base), "mid": _scored(base), "tuned": _scored(tuned)},
+        ids=[f"q{i}" for i in range(6)],
+        references=["r"] * 6,
+        predictions={s: ["x"] * 6 for s in ("base", "mid", "tuned")},
+    )
+    found = report.regressions()  # rougeL by default, last system against the first
+    assert (found.metric, found.baseline, found.candidate, found.margin) == ("rougeL", "base", "tuned", 0.05)
+    # q0 dropped 0.6, q4 0.5; q1 improved, q2 -0.03 is within the margin, q5 unscored by tuned
+    assert [(r.id, round(r.drop, 6)) for r in found.items] == [("q0", 0.6), ("q4", 0.5)]
+    assert (found.total, found.compared, found.lower_is_better) == (2, 5, False)
+    assert [r.id for r in report.regressions(limit=1).items] == ["q0"]
+    assert report.regressions(margin=0.55).total == 1
+    assert report.regressions(margin=0.0).total == 3  # q2 counts once the margin is zero
+    # lower is better: the perplexity regression is the one example that went up
+    ppl = report.regressions("perplexity")
+    assert ppl.lower_is_better and [(r.id, r.drop) for r in ppl.items] == [("q5", 3.0)]
+    assert ppl.margin == pytest.approx(0.05 * (12.0 - 3.0))  # no known range: 5% of the observed one
+    assert report.regressions("rougeL", baseline="tuned", candidate="base").items[0].id == "q1"
+    with pytest.raises(
+        ValueError, match=r"regression_metric='bleu' has no per-example scores.*rouge1, rougeL"
+    ):
+        report.regressions("bleu")
+    with pytest.raises(ValueError, match="candidate='nope' is not a system"):
+        report.regressions(candidate="nope")
+    single = EvaluationReport.from_outputs(
+        {"a": _scored({"x": [1.0]})}, references=["r"], predictions={"a": ["p"]}
+    )
+    with pytest.raises(ValueError, match="need two systems"):
+        single.regressions()
+    none = EvaluationReport.from_outputs(
+        {s: {"m": MetricOutput({"x": 1.0})} for s in "ab"},
+        references=["r"],
+        predictions={"a": ["p"], "b": ["q"]},
+    )
+    assert none.regressions().metric is None and none.regressions().items == []
+
+
+# ---------------------------------------------------------------- Markdown
+def _cells(row: str) -> list[str]:
+    """Cells of a Markdown table row, splitting on unescaped pipes only."""
+    assert row.startswith("| ") and row.endswith(" |"), row
+    return re.split(r"(?<!\\)\|", row[1:-1])
+
+
+def test_markdown_summary(tmp_path: Path) -> None:
+    n = 12
+    base = {"rougeL": [0.2] * n, "perplexity": [10.0 + i % 3 for i in range(n)]}
+    tuned = {"rougeL": [0.6] * (n - 1) + [None], "perplexity": [4.0 + i % 3 for i in range(n)]}
+    outputs = {"base": _scored(base), "tuned | v2": _scored(tuned)}
+    outputs["tuned | v2"]["m"].failures.append({"index": n - 1, "reason": "judge reply unparsable"})
+    report = EvaluationReport.from_outputs(
+        outputs,
+        references=["r"] * n,
+        predictions={"base": ["x"] * n, "tuned | v2": ["y"] * n},
+        meta={"model": "tiny", "split": "test"},
+    )
+    report.add_pairwise(
+        PairwiseResult(
+            ("base", "tuned | v2"), [PairwiseExample(i, "b", "b", "b") for i in range(n)], judge="j"
+        )
+    )
+    text = report.to_markdown()
+    lines = text.splitlines()
+    table = [line for line in lines if line.startswith("|")]
+    header = table[0]
+    assert _cells(header) == [" metric ", " base ", " tuned \\| v2 ", " tuned \\| v2 − base "]
+    counts = {len(_cells(row)) for row in table[:4] if not row.startswith("|-")}
+    assert counts == {4}
+    assert table[1] == "|---|---:|---:|---:|"
+    rouge = next(row for row in table if row.startswith("| rougeL |"))
+    assert "0.2000 [0.2000, 0.2000]" in rouge and "0.6000 [0.6000, 0.6000] (n=11)" in rouge
+    assert "**+0.4000 [+0.4000, +0.4000], p=" in rouge and rouge.endswith("▲ |")
+    ppl = next(row for row in table if row.startswith("| perplexity ↓ |"))
+    assert "**-6.0000" in ppl and ppl.endswith("▲ |")  # lower perplexity: better
+    pairwise = [row for row in table if "vs base" in row]
+    assert len(pairwise) == 1 and "100.0% (tuned \\| v2)" in pairwise[0]
+    assert len(_cells(pairwise[0])) == len(_cells(table[table.index(pairwise[0]) - 2])) == 8
+    assert "12 examples" in text and "model: tiny" in text
+    assert "**Failures:** m could not score 1 example(s) of tuned \\| v2." in text
+    assert "Holm-adjusted" in text and "95% bootstrap confidence interval" in text
+    assert (report.save(tmp_path) / "summary.md").read_text(encoding="utf-8") == text
+
+
+def test_markdown_without_comparisons() -> None:
+    report = EvaluationReport(systems={"only": {"bleu": MetricValue(31.25, 28.5, 34.0, 40)}})
+    text = report.to_markdown(title="My run")
+    assert text.startswith("## My run\n")
+    assert "| bleu | 31.25 [28.50, 34.00] |" in text and "p=" not in text
+    assert "**Failures:** none." in text
+    assert "No metrics." in EvaluationReport(systems={}).to_markdown()

@@ -2,9 +2,12 @@
 
 ``from_outputs`` attaches bootstrap confidence intervals to every value that can honestly be
 resampled and paired tests (Holm-corrected) to every comparison; see :mod:`domainft.evaluation.stats`.
-Examples a metric could not score are left out of its values and listed in ``failures``.
-A report saves to a directory (``metrics.json``, ``samples.jsonl``, ``metrics.png``, ``report.html``,
-plus ``details.json`` when metrics returned details) and loads back from it exactly.
+Examples a metric could not score are left out of its values and listed in ``failures``; pairwise
+judgments of two systems (:class:`~domainft.evaluation.judges.pairwise.PairwiseResult`) are kept in
+``pairwise``. A report saves to a directory (``metrics.json``, ``samples.jsonl``, ``metrics.png``,
+``report.html``, ``summary.md``, plus ``details.json`` and ``pairwise.json`` when there is something
+to put in them) and loads back from it exactly. The page is rendered by :mod:`domainft.evaluation.html`,
+the Markdown summary by :mod:`domainft.evaluation.markdown`.
 
 Example:
     >>> from domainft.evaluation.metrics import get_metric
@@ -25,22 +28,21 @@ Example:
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import html
 import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from domainft.errors import DataError, DataFileNotFoundError
+from domainft.errors import ConfigError, DataError, DataFileNotFoundError
 from domainft.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, atomic_write_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from domainft.evaluation.judges.pairwise import PairwiseResult
     from domainft.evaluation.metrics.base import MetricOutput
     from domainft.evaluation.stats import StatisticsConfig
 
@@ -49,6 +51,17 @@ SAMPLES_FILE = "samples.jsonl"
 DETAILS_FILE = "details.json"
 CHART_FILE = "metrics.png"
 HTML_FILE = "report.html"
+PAIRWISE_FILE = "pairwise.json"
+MARKDOWN_FILE = "summary.md"
+
+SIGNIFICANCE_LEVEL = 0.05
+"""Adjusted p-values below this mark a comparison as significant in the page and the Markdown."""
+
+# Keys on a 0-100 scale (sacrebleu): never squeezed onto a 0-1 axis, even when a score is below 1.
+PERCENT_SCALE_KEYS = frozenset({"bleu", "sacrebleu", "chrf", "chrf++", "ter"})
+# Error rates: a smaller value is better (as for perplexity and any loss).
+LOWER_IS_BETTER_KEYS = frozenset({"ter", "wer", "cer"})
+ScaleKind = Literal["percent", "unit", "judge", "perplexity", "other"]
 
 
 def _finite(value: Any, where: str) -> float:
@@ -284,6 +297,129 @@ def _value_text(v: MetricValue | None) -> str:
     return text
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def lower_is_better(key: str) -> bool:
+    """Whether a smaller value of a metric key is better: perplexity, any loss, TER/WER/CER.
+
+    Example:
+        >>> lower_is_better("perplexity"), lower_is_better("val_loss"), lower_is_better("rougeL")
+        (True, True, False)
+    """
+    k = key.lower()
+    return "perplexity" in k or "loss" in k or k in LOWER_IS_BETTER_KEYS
+
+
+def metric_scale(
+    key: str,
+    values: Sequence[float] = (),
+    judge_scales: Mapping[str, tuple[float, float]] | None = None,
+) -> tuple[ScaleKind, tuple[float, float] | None]:
+    """The scale a metric key lives on and its range, for charts and regression margins.
+
+    ``"percent"`` (BLEU, chrF: 0-100), ``"judge"`` (a judge's grades, e.g. 1-10, from
+    ``judge_scales`` or the default ``judge_score`` key), ``"perplexity"`` (1 and up, lower is
+    better), ``"unit"`` (every value in ``values`` lies in [0, 1]: ROUGE, pass rates, RAGAS) or
+    ``"other"`` (no known range).
+
+    Example:
+        >>> metric_scale("bleu", [0.4]), metric_scale("rougeL", [0.3, 0.5]), metric_scale("judge_score")
+        (('percent', (0.0, 100.0)), ('unit', (0.0, 1.0)), ('judge', (1.0, 10.0)))
+    """
+    k = key.lower()
+    if judge_scales and key in judge_scales:
+        low, high = judge_scales[key]
+        return "judge", (float(low), float(high))
+    if "perplexity" in k:
+        return "perplexity", None
+    if k in PERCENT_SCALE_KEYS:
+        return "percent", (0.0, 100.0)
+    if k == "judge_score":
+        return "judge", (1.0, 10.0)
+    if values and all(0.0 <= v <= 1.0 for v in values):
+        return "unit", (0.0, 1.0)
+    return "other", None
+
+
+@dataclass
+class Regression:
+    """One example the candidate system scored worse on than the baseline.
+
+    ``drop`` is how much worse, in the key's units and always positive (for a lower-is-better key,
+    ``candidate_score - baseline_score``).
+    """
+
+    index: int
+    id: str | int
+    baseline_score: float
+    candidate_score: float
+    drop: float
+
+
+@dataclass
+class Regressions:
+    """The examples where ``candidate`` scored worse than ``baseline`` on ``metric`` by more than ``margin``.
+
+    ``items`` holds the worst ``limit`` of them, largest drop first; ``total`` counts them all among the
+    ``compared`` examples that both systems scored. ``metric`` is None when no key has per-example scores.
+    """
+
+    metric: str | None
+    baseline: str
+    candidate: str
+    margin: float = 0.0
+    lower_is_better: bool = False
+    compared: int = 0
+    total: int = 0
+    items: list[Regression] = field(default_factory=list)
+
+
+def pairwise_summary(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The compact form of one pairwise result (``PairwiseResult.to_dict()``) kept in ``metrics.json``.
+
+    Example:
+        >>> pairwise_summary({"a": "base", "b": "tuned", "n_judged": 4, "win_rate": 0.5, "tie_rate": 0.25,
+        ...                   "loss_rate": 0.25, "position_consistency": 0.75, "n_failed": 1})["failures"]
+        1
+    """
+    reliability = entry.get("reliability") or {}
+    return {
+        "a": entry.get("a"),
+        "b": entry.get("b"),
+        "judge": entry.get("judge", ""),
+        "n": entry.get("n"),
+        "n_judged": entry.get("n_judged"),
+        "win_rate": entry.get("win_rate"),
+        "tie_rate": entry.get("tie_rate"),
+        "loss_rate": entry.get("loss_rate"),
+        "position_consistency": entry.get("position_consistency"),
+        "order_flips": reliability.get("order_flips", entry.get("order_flips")),
+        "parse_failures": reliability.get("parse_failures", entry.get("parse_failures")),
+        "call_failures": reliability.get("call_failures", entry.get("call_failures")),
+        "failures": entry.get("n_failed", entry.get("failures", 0)),
+    }
+
+
+def pairwise_line(entry: Mapping[str, Any]) -> str:
+    """One line of text for a pairwise entry: b against a with the rates and the judge's consistency."""
+    a, b = entry.get("a"), entry.get("b")
+    judged = entry.get("n_judged") or 0
+    failed = entry.get("n_failed", entry.get("failures", 0)) or 0
+    if not judged:
+        return f"{b} vs {a}: no example could be judged ({failed} failed)"
+    text = (
+        f"{b} vs {a}: {b} wins {_pct(entry.get('win_rate'))}, ties {_pct(entry.get('tie_rate'))}, "
+        f"{a} wins {_pct(entry.get('loss_rate'))} of {judged} judged examples"
+    )
+    if entry.get("position_consistency") is not None:
+        text += f"; position consistency {_pct(entry['position_consistency'])}"
+    if failed:
+        text += f"; {failed} failed"
+    return text
+
+
 @dataclass
 class EvaluationReport:
     """Metric values of several systems on one test set, their comparisons and per-example records.
@@ -297,6 +433,8 @@ class EvaluationReport:
         details: system -> metric -> extra information a metric returned (BLEU precisions ...).
         failures: system -> metric -> one ``{"id", "index", "reason", "raw"}`` per example the metric
             could not score (a judge reply that could not be parsed, a request that failed).
+        pairwise: ``"<b> vs <a>"`` -> ``PairwiseResult.to_dict()`` of a blind pairwise judgment of two
+            of the systems (see :meth:`add_pairwise`).
     """
 
     systems: dict[str, dict[str, MetricValue]]
@@ -305,6 +443,7 @@ class EvaluationReport:
     meta: dict[str, Any] = field(default_factory=dict)
     details: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     failures: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    pairwise: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -490,8 +629,124 @@ class EvaluationReport:
             rows, index=pd.Index(self.system_names, name="system"), columns=columns, dtype=float
         )
 
+    @property
+    def judge_scales(self) -> dict[str, tuple[float, float]]:
+        """``{key: (low, high)}`` of the keys graded by an LLM judge (from the judge metric's details)."""
+        scales: dict[str, tuple[float, float]] = {}
+        for metrics in self.details.values():
+            for name, info in metrics.items():
+                scale = info.get("scale") if isinstance(info, Mapping) else None
+                if "judge" in info and isinstance(scale, (list, tuple)) and len(scale) == 2:
+                    scales[f"{name}_score"] = (float(scale[0]), float(scale[1]))
+        return scales
+
+    def metric_scales(self) -> dict[str, tuple[ScaleKind, tuple[float, float] | None]]:
+        """The scale of every metric key (see :func:`metric_scale`), judged from all systems' values."""
+        judge = self.judge_scales
+        out = {}
+        for m in self.metric_names:
+            values = []
+            for metrics in self.systems.values():
+                v = metrics.get(m)
+                if v is not None:
+                    values.extend(x for x in (v.value, v.ci_low, v.ci_high) if x is not None)
+            out[m] = metric_scale(m, values, judge)
+        return out
+
+    def per_sample_keys(self, *systems: str) -> list[str]:
+        """Keys with per-example scores for every one of ``systems`` (default: all), in metric order."""
+        wanted = list(systems) or self.system_names
+        found: list[str] = []
+        for record in self.samples:
+            for key in record.scores.get(wanted[0], {}) if wanted else {}:
+                if key not in found and all(key in record.scores.get(s, {}) for s in wanted[1:]):
+                    found.append(key)
+        order = {m: i for i, m in enumerate(self.metric_names)}
+        return sorted(found, key=lambda k: (order.get(k, len(order)), found.index(k)))
+
+    def regressions(
+        self,
+        metric: str | None = None,
+        *,
+        margin: float | None = None,
+        baseline: str | None = None,
+        candidate: str | None = None,
+        limit: int | None = 20,
+    ) -> Regressions:
+        """Examples where ``candidate`` (default: the last system) scored worse than ``baseline``
+        (default: the first) on one per-example key, by more than ``margin``, largest drop first.
+
+        ``metric`` defaults to ``rougeL`` when it has per-example scores, else the first key that has.
+        ``margin`` is in the key's units; by default 5% of its scale (0.05 on 0-1 keys, 5 on BLEU/chrF,
+        0.45 on a 1-10 judge) or, on a scale with no known range (perplexity), 5% of the range of the
+        observed scores. For a lower-is-better key (perplexity, loss) "worse" means higher.
+
+        Example:
+            >>> from domainft.evaluation.metrics import MetricOutput
+            >>> out = lambda s: {"m": MetricOutput({"rougeL": sum(s) / len(s)}, {"rougeL": s})}
+            >>> report = EvaluationReport.from_outputs(
+            ...     {"base": out([0.9, 0.5, 0.2]), "tuned": out([0.3, 0.52, 0.8])},
+            ...     references=["r"] * 3, predictions={"base": ["x"] * 3, "tuned": ["y"] * 3})
+            >>> found = report.regressions()
+            >>> found.metric, [(r.index, round(r.drop, 2)) for r in found.items], found.total
+            ('rougeL', [(0, 0.6)], 1)
+        """
+        names = self.system_names
+        if len(names) < 2:
+            raise ConfigError(f"regressions need two systems to compare; this report has {names}")
+        baseline = names[0] if baseline is None else baseline
+        candidate = names[-1] if candidate is None else candidate
+        for label, system in (("baseline", baseline), ("candidate", candidate)):
+            if system not in self.systems:
+                raise ConfigError(f"regressions: {label}={system!r} is not a system of this report ({names})")
+        if baseline == candidate:
+            raise ConfigError(f"regressions: baseline and candidate are both {baseline!r}")
+        keys = self.per_sample_keys(baseline, candidate)
+        if metric is None:
+            metric = "rougeL" if "rougeL" in keys else (keys[0] if keys else None)
+        elif metric not in keys:
+            raise ConfigError(
+                f"regression_metric={metric!r} has no per-example scores for both {baseline!r} and "
+                f"{candidate!r}; keys that have: {', '.join(keys) or '(none)'}"
+            )
+        if metric is None:
+            return Regressions(None, baseline, candidate)
+        pairs = [
+            (i, r.scores[baseline][metric], r.scores[candidate][metric])
+            for i, r in enumerate(self.samples)
+            if metric in r.scores.get(baseline, {}) and metric in r.scores.get(candidate, {})
+        ]
+        lower = lower_is_better(metric)
+        if margin is None:
+            observed = [x for _, b, c in pairs for x in (b, c)]
+            _, span = metric_scale(metric, observed, self.judge_scales)
+            if span is not None:
+                margin = 0.05 * (span[1] - span[0])
+            else:
+                margin = 0.05 * (max(observed) - min(observed)) if observed else 0.0
+        margin = _finite(margin, "regressions: margin")
+        if margin < 0:
+            raise ConfigError(f"regressions: margin must be >= 0, got {margin}")
+        found = []
+        for i, b, c in pairs:
+            drop = (c - b) if lower else (b - c)
+            if drop > margin:
+                found.append(Regression(i, self.samples[i].id, b, c, drop))
+        found.sort(key=lambda r: (-r.drop, r.index))
+        return Regressions(
+            metric,
+            baseline,
+            candidate,
+            margin,
+            lower,
+            compared=len(pairs),
+            total=len(found),
+            items=found if limit is None else found[: max(0, limit)],
+        )
+
     def summary(self) -> str:
-        """The metrics table with confidence intervals, the comparisons and the failures, as plain text."""
+        """The metrics table with confidence intervals, the comparisons, pairwise judgments and the
+        failures, as plain text."""
         n = len(self.samples) or max((v.n for m in self.systems.values() for v in m.values()), default=0)
         lines = [f"EvaluationReport: {len(self.systems)} system(s), {n} example(s)"]
         if self.systems and self.metric_names:
@@ -516,6 +771,8 @@ class EvaluationReport:
                 if c.p_value_raw is not None and c.p_value_raw != c.p_value:
                     extra += f" (uncorrected {c.p_value_raw:.4g})"
             lines.append(f"{c.b} - {c.a} {c.metric}: {c.delta:+.4f}{extra}")
+        for entry in self.pairwise.values():
+            lines.append(f"pairwise judge: {pairwise_line(entry)}")
         for system, metrics in self.failures.items():
             for metric, items in metrics.items():
                 first = items[0]["reason"] if items else ""
@@ -529,11 +786,49 @@ class EvaluationReport:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        return _metrics_table_html(self)
+        from domainft.evaluation.html import summary_table_html
+
+        return summary_table_html(self)
+
+    def to_markdown(self, *, title: str | None = None) -> str:
+        """A Markdown summary for a README: values with CIs, deltas with CIs and p, judge win rates,
+        n and failure counts (see :func:`domainft.evaluation.markdown.report_markdown`)."""
+        from domainft.evaluation.markdown import report_markdown
+
+        return report_markdown(self, title=title)
+
+    # ------------------------------------------------------------------ pairwise judgments
+    def add_pairwise(self, result: PairwiseResult | Mapping[str, Any]) -> str:
+        """Keep a pairwise judgment of two of the systems (a ``PairwiseResult`` or its ``to_dict()``).
+
+        It is stored as ``pairwise["<b> vs <a>"]`` (replacing an earlier one of the same pair), shown in
+        the page's judge section and side-by-side view, and saved. Returns the key. Both names must be
+        systems of the report and the result must cover its examples, in order.
+        """
+        data = result.to_dict() if callable(getattr(result, "to_dict", None)) else dict(result)  # type: ignore[union-attr]
+        try:
+            a, b = str(data["a"]), str(data["b"])
+            examples = list(data.get("examples", []))
+        except (KeyError, TypeError) as exc:
+            raise DataError(f"add_pairwise: not a pairwise result ({exc}); pass a PairwiseResult") from None
+        for name in (a, b):
+            if self.systems and name not in self.systems:
+                raise DataError(
+                    f"add_pairwise: {name!r} is not a system of this report ({', '.join(self.systems)}); "
+                    "judge two of its systems, with names=(a, b) matching the report"
+                )
+        if self.samples and examples and len(examples) != len(self.samples):
+            raise DataError(
+                f"add_pairwise: the result covers {len(examples)} examples but the report has "
+                f"{len(self.samples)}; judge the report's examples, in order"
+            )
+        key = f"{b} vs {a}"
+        self.pairwise[key] = _jsonable(data, f"pairwise[{key!r}]", strict=False)
+        return key
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
-        """JSON-native dict (systems, comparisons, meta, samples, details, failures)."""
+        """JSON-native dict (systems, comparisons, meta, samples, details, failures, pairwise)."""
         systems = {}
         for s, metrics in self.systems.items():
             systems[s] = {}
@@ -549,11 +844,12 @@ class EvaluationReport:
             "samples": [SampleRecord(**r.to_dict()).to_dict() for r in self.samples],
             "details": _jsonable(self.details, "details", strict=False),
             "failures": _jsonable(self.failures, "failures", strict=False),
+            "pairwise": _jsonable(self.pairwise, "pairwise", strict=False),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EvaluationReport:
-        """Inverse of ``to_dict``; ``samples``, ``details`` and ``failures`` are optional."""
+        """Inverse of ``to_dict``; ``samples``, ``details``, ``failures`` and ``pairwise`` are optional."""
         try:
             return cls(
                 systems={
@@ -568,41 +864,53 @@ class EvaluationReport:
                     str(s): {str(m): [dict(f) for f in items] for m, items in metrics.items()}
                     for s, metrics in (data.get("failures") or {}).items()
                 },
+                pairwise={str(k): dict(v) for k, v in (data.get("pairwise") or {}).items()},
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise DataError(f"not a valid evaluation report: {type(exc).__name__}: {exc}") from None
 
-    def save(self, directory: str | Path, *, max_html_samples: int = 50) -> Path:
-        """Write ``metrics.json``, ``samples.jsonl``, ``metrics.png``, ``report.html`` (and ``details.json``).
+    def save(
+        self,
+        directory: str | Path,
+        *,
+        max_html_samples: int = 50,
+        regression_metric: str | None = None,
+    ) -> Path:
+        """Write ``metrics.json``, ``samples.jsonl``, ``metrics.png``, ``report.html``, ``summary.md``
+        (and ``details.json``, ``pairwise.json`` when there is something to put in them).
 
-        Returns the directory. Raises ``ValueError`` if any value is NaN or infinite.
+        ``metrics.json`` has a ``"pairwise"`` entry (a summary per judged pair: rates, consistency,
+        failure counts) when the report has pairwise judgments; ``pairwise.json`` has them in full.
+
+        ``max_html_samples`` and ``regression_metric`` go to :meth:`to_html`. Returns the directory.
+        Raises ``ValueError`` if any value is NaN or infinite, before a single file is written.
         """
         directory = Path(directory)
         data = self.to_dict()  # validates everything before a single file is written
         png = self.plot() if self.systems and self.metric_names else None
+        page = self.to_html(max_html_samples, chart_png=png, regression_metric=regression_metric)
+        markdown = self.to_markdown()
         directory.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(
-            directory / METRICS_FILE,
-            {
-                "systems": data["systems"],
-                "comparisons": data["comparisons"],
-                "meta": data["meta"],
-                "failures": data["failures"],
-            },
-        )
+        metrics = {k: data[k] for k in ("systems", "comparisons", "meta", "failures")}
+        if data["pairwise"]:
+            metrics["pairwise"] = {k: pairwise_summary(v) for k, v in data["pairwise"].items()}
+        atomic_write_json(directory / METRICS_FILE, metrics)
         atomic_write_jsonl(directory / SAMPLES_FILE, data["samples"])
-        if data["details"]:
-            atomic_write_json(directory / DETAILS_FILE, data["details"])
-        else:
-            (directory / DETAILS_FILE).unlink(missing_ok=True)
+        for name, content in ((DETAILS_FILE, data["details"]), (PAIRWISE_FILE, data["pairwise"])):
+            if content:
+                atomic_write_json(directory / name, content)
+            else:
+                (directory / name).unlink(missing_ok=True)
         if png is not None:
             atomic_write_bytes(directory / CHART_FILE, png)
-        atomic_write_text(directory / HTML_FILE, self.to_html(max_samples=max_html_samples, chart_png=png))
+        atomic_write_text(directory / HTML_FILE, page)
+        atomic_write_text(directory / MARKDOWN_FILE, markdown)
         return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> EvaluationReport:
-        """Read a report written by ``save`` (``samples.jsonl`` and ``details.json`` are optional)."""
+        """Read a report written by ``save`` (``samples.jsonl``, ``details.json`` and ``pairwise.json``
+        are optional; a pairwise entry without ``pairwise.json`` keeps its summary from ``metrics.json``)."""
         directory = Path(directory)
         metrics_path = directory / METRICS_FILE
         if not metrics_path.is_file():
@@ -626,6 +934,12 @@ class EvaluationReport:
         details_path = directory / DETAILS_FILE
         if details_path.is_file():
             data["details"] = _read_json(details_path)
+        pairwise_path = directory / PAIRWISE_FILE
+        summaries = data.get("pairwise") or {}
+        full = _read_json(pairwise_path) if pairwise_path.is_file() else {}
+        if not isinstance(summaries, Mapping) or not isinstance(full, Mapping):
+            raise DataError(f"{pairwise_path}: expected an object of pairwise results by key")
+        data["pairwise"] = {**{k: full.get(k, v) for k, v in summaries.items()}, **full}
         try:
             return cls.from_dict(data)
         except DataError as exc:
@@ -633,16 +947,26 @@ class EvaluationReport:
 
     # ------------------------------------------------------------------ rendering
     def plot(self, path: str | Path | None = None) -> bytes:
-        """Bar chart of every metric (one panel per metric); returns PNG bytes, also written to ``path``."""
-        from domainft.evaluation.plots import plot_metrics
+        """Bar charts of every metric with confidence intervals as error bars, one small panel per scale
+        (0-1, 0-100, judge grades, perplexity ...); returns PNG bytes, also written to ``path``."""
+        from domainft.evaluation.plots import plot_metric_panels
 
-        return plot_metrics(self.systems, path)
+        return plot_metric_panels(self.systems, path, scales=self.metric_scales())
 
-    def to_html(self, max_samples: int = 50, *, chart_png: bytes | None = None) -> str:
-        """A self-contained HTML page (no external CSS/JS) with tables, the chart and sample outputs."""
-        if chart_png is None and self.systems and self.metric_names:
-            chart_png = self.plot()
-        return _render_html(self, max_samples, chart_png)
+    def to_html(
+        self,
+        max_samples: int = 50,
+        *,
+        chart_png: bytes | None = None,
+        regression_metric: str | None = None,
+    ) -> str:
+        """A self-contained HTML page (inline CSS, charts as data URIs, no script); see
+        :func:`domainft.evaluation.html.render_html`."""
+        from domainft.evaluation.html import render_html
+
+        return render_html(
+            self, max_samples=max_samples, chart_png=chart_png, regression_metric=regression_metric
+        )
 
 
 def _read_json(path: Path) -> Any:
@@ -650,112 +974,3 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-
-
-# ---------------------------------------------------------------------- HTML
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em;color:#222;max-width:1400px}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
-th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.ci{color:#666;font-size:.85em}
-table.samples{table-layout:fixed;width:100%}table.samples td{white-space:pre-wrap;word-wrap:break-word}
-.scores{color:#555;font-size:.85em;margin-top:4px;border-top:1px dashed #ddd;white-space:normal}
-img{max-width:100%}code{white-space:pre-wrap}
-"""
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return ""
-    return f"{x:.4f}" if abs(x) < 10 else f"{x:.2f}"
-
-
-def _metrics_table_html(report: EvaluationReport) -> str:
-    metrics = report.metric_names
-    head = "".join(f"<th>{_esc(m)}</th>" for m in metrics)
-    rows = []
-    for s in report.system_names:
-        cells = []
-        for m in metrics:
-            v = report.systems[s].get(m)
-            if v is None:
-                cells.append("<td class='num'>–</td>")
-                continue
-            ci = (
-                f" <span class='ci'>[{_fmt(v.ci_low)}, {_fmt(v.ci_high)}]</span>"
-                if v.ci_low is not None
-                else ""
-            )
-            cells.append(f"<td class='num'>{_fmt(v.value)}{ci}</td>")
-        n = max((v.n for v in report.systems[s].values()), default=0)
-        rows.append(f"<tr><th>{_esc(s)}</th>{''.join(cells)}<td class='num'>{n}</td></tr>")
-    return f"<table><tr><th>system</th>{head}<th>n</th></tr>{''.join(rows)}</table>"
-
-
-def _render_html(report: EvaluationReport, max_samples: int, chart_png: bytes | None) -> str:
-    title = str(report.meta.get("title") or "domainft evaluation report")
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{_esc(title)}</h1>",
-    ]
-    if report.meta:
-        parts.append("<h2>Run</h2><table>")
-        for key, value in report.meta.items():
-            shown = (
-                value
-                if isinstance(value, str)
-                else json.dumps(_jsonable(value, "meta", strict=False), ensure_ascii=False)
-            )
-            parts.append(f"<tr><th>{_esc(key)}</th><td><code>{_esc(shown)}</code></td></tr>")
-        parts.append("</table>")
-
-    parts.append("<h2>Metrics</h2>")
-    parts.append(_metrics_table_html(report) if report.systems else "<p>No metrics.</p>")
-    if chart_png is not None:
-        data = base64.b64encode(chart_png).decode("ascii")
-        parts.append(f"<p><img alt='metrics chart' src='data:image/png;base64,{data}'></p>")
-
-    if report.comparisons:
-        parts.append(
-            "<h2>Comparisons</h2><table><tr><th>b − a</th><th>metric</th><th>delta</th>"
-            "<th>CI</th><th>p-value</th></tr>"
-        )
-        for c in report.comparisons:
-            ci = f"[{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]" if c.ci_low is not None else ""
-            p = f"{c.p_value:.4g}" if c.p_value is not None else ""
-            parts.append(
-                f"<tr><td>{_esc(c.b)} − {_esc(c.a)}</td><td>{_esc(c.metric)}</td>"
-                f"<td class='num'>{c.delta:+.4f}</td><td class='num'>{ci}</td>"
-                f"<td class='num'>{p}</td></tr>"
-            )
-        parts.append("</table>")
-
-    if report.samples:
-        shown = report.samples[: max(0, max_samples)]
-        systems = report.system_names
-        parts.append(f"<h2>Samples (first {len(shown)} of {len(report.samples)})</h2><table class='samples'>")
-        parts.append(
-            "<tr><th style='width:5em'>id</th><th>prompt</th><th>reference</th>"
-            + "".join(f"<th>{_esc(s)}</th>" for s in systems)
-            + "</tr>"
-        )
-        for r in shown:
-            cells = []
-            for s in systems:
-                scores = r.scores.get(s, {})
-                score_text = " · ".join(f"{_esc(k)} {_fmt(v)}" for k, v in scores.items())
-                score_div = f"<div class='scores'>{score_text}</div>" if scores else ""
-                cells.append(f"<td>{_esc(r.predictions.get(s, ''))}{score_div}</td>")
-            parts.append(
-                f"<tr><td>{_esc(r.id)}</td><td>{_esc(r.prompt)}</td><td>{_esc(r.reference)}</td>{''.join(cells)}</tr>"
-            )
-        parts.append("</table>")
-    parts.append("</body></html>\n")
-    return "".join(parts)
