@@ -80,3 +80,35 @@ def test_metric_options_and_pairwise_config_checks():
             pairwise=[["base"]],
             judge={"backend": "openai", "endpoint": {"base_url": "http://127.0.0.1:9/v1", "model": "m"}},
         )
+
+
+def _judge_reply(request):
+    text = " ".join(m.get("content", "") for m in request.messages)
+    if "Assistant 2" in text:
+        return '{"winner": "tie", "rationale": "equally useful"}'
+    return '{"score": 7, "rationale": "mostly right"}'
+
+
+def test_config_judge_grades_and_compares_pairs(fp32_model, tiny_dsd, tmp_path):
+    from domainft.evaluation.report import EvaluationReport
+    from domainft.models.adapters import LoraAdapterFactory
+
+    base, tok = fp32_model
+    tuned = LoraAdapterFactory(r=4, alpha=64, target_modules="attention").apply(base)
+    with FakeOpenAIServer(_judge_reply) as server:
+        judge = {
+            "backend": "openai",
+            "endpoint": {"base_url": server.url, "model": "judge"},
+            "progress": False,
+        }
+        config = EvaluationConfig(metrics=["rouge", "judge"], judge=judge, pairwise=[["base", "tuned"]])
+        evaluator = Evaluator(config=config, decoding={"max_new_tokens": 4}, progress=False)
+        report = evaluator.compare(
+            {"base": Evaluator.base_of(tuned), "tuned": tuned}, tiny_dsd["test"], tokenizer=tok
+        )
+    assert report.systems["tuned"]["judge_score"].value == 7.0
+    pair = report.pairwise["tuned vs base"]
+    # LoRA starts as a no-op, so the answers are identical: ties without asking the judge
+    assert pair["tie_rate"] == 1.0
+    report.save(tmp_path / "eval")
+    assert EvaluationReport.load(tmp_path / "eval").pairwise.keys() == report.pairwise.keys()
