@@ -15,7 +15,7 @@ import pytest
 from domainft.errors import DataError, DataFileNotFoundError
 from domainft.evaluation.judges.pairwise import PairwiseExample, PairwiseResult
 from domainft.evaluation.metrics import MetricOutput, get_metric
-from domainft.evaluation.plots import metric_panels, plot_metric_panels, plot_metrics
+from domainft.evaluation.plots import metric_panels, plot_metric_panels
 from domainft.evaluation.report import (
     Comparison,
     EvaluationReport,
@@ -332,19 +332,6 @@ def test_load_errors(tmp_path: Path, report: EvaluationReport) -> None:
 
 
 # ---------------------------------------------------------------- plots
-def test_plot_metrics(tmp_path: Path) -> None:
-    systems = {
-        "base": {"rouge1": MetricValue(0.3, 0.25, 0.35), "bleu": MetricValue(12.0)},
-        "tuned": {"rouge1": 0.45},  # plain floats and missing metrics are fine
-        "neg": {"rouge1": -0.1, "bleu": 0.0},
-    }
-    png = plot_metrics(systems, tmp_path / "chart.png", title="t")
-    assert png.startswith(PNG_MAGIC)
-    assert (tmp_path / "chart.png").read_bytes() == png
-    with pytest.raises(ValueError, match="nothing to plot"):
-        plot_metrics({})
-
-
 def test_metric_scales_and_panels(tmp_path: Path) -> None:
     assert lower_is_better("perplexity") and lower_is_better("eval_loss") and lower_is_better("ter")
     assert not lower_is_better("rougeL") and not lower_is_better("judge_score")
