@@ -167,9 +167,17 @@ class FakeOpenAIServer:
                     server.requests.append(request)
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                self._counted = True
                 try:
                     self._answer(request)
                 finally:
+                    self._done()
+
+            def _done(self) -> None:
+                """Leave the in-flight count once, before the reply is written: a client that reads the
+                reply and sends its next request must not find this one still counted."""
+                if getattr(self, "_counted", False):
+                    self._counted = False
                     with server._lock:
                         server.in_flight -= 1
 
@@ -183,6 +191,7 @@ class FakeOpenAIServer:
                 deadline = time.monotonic() + reply.delay_s
                 while time.monotonic() < deadline and not server._stopping.is_set():
                     time.sleep(0.01)
+                self._done()
                 if reply.drop:
                     self.close_connection = True
                     self.connection.close()

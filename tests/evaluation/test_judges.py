@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
+import time
 
 import pytest
 
@@ -241,11 +243,23 @@ def test_cache_makes_a_rerun_free_and_does_not_keep_failures(tmp_path):
 
 @pytest.mark.parametrize("workers", [1, 3])
 def test_max_workers_bounds_the_requests_in_flight(workers):
-    with FakeOpenAIServer(handler=lambda r: slow("Score: 5", delay_s=0.15)) as server:
+    # counted inside the handler, which ends before the reply is written: a client cannot send its
+    # next request before the count went down (the server's own count ends after the write)
+    lock, state = threading.Lock(), {"now": 0, "peak": 0}
+
+    def handler(request):
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.15)
+        with lock:
+            state["now"] -= 1
+        return "Score: 5"
+
+    with FakeOpenAIServer(handler=handler) as server:
         result = judge_for(server, max_workers=workers).grade([f"q{i}" for i in range(6)], ["a"] * 6)
-        peak = server.max_in_flight
     assert result.scores == [5] * 6
-    assert peak == workers
+    assert state["peak"] == workers
 
 
 # ---------------------------------------------------------------------------------------------- pairwise
