@@ -516,8 +516,7 @@ class EvaluationReport:
                             f"{where}: per_sample[{key!r}] has {len(scores)} scores for {n} examples"
                         )
                     per_sample[system][key] = list(scores)
-                corpus = dict(getattr(out, "corpus_statistics", None) or {})
-                for key, stat in corpus.items():
+                for key, stat in out.corpus_statistics.items():
                     if stat.n != n:
                         raise ValueError(
                             f"{where}: corpus statistics of {key!r} cover {stat.n} examples, not {n}"
@@ -535,7 +534,9 @@ class EvaluationReport:
                     source[key] = metric_name
                     try:
                         scored = KeyScores.build(
-                            _finite(value, "MetricValue.value"), out.per_sample.get(key), corpus.get(key)
+                            _finite(value, "MetricValue.value"),
+                            out.per_sample.get(key),
+                            out.corpus_statistics.get(key),
                         )
                         interval = engine.interval(scored)
                         systems[system][key] = MetricValue(

@@ -8,7 +8,7 @@
   examples a metric could not score (``None``) are left out of every resample, as they are left out
   of the headline value.
 * A **corpus-level** key (corpus BLEU, corpus chrF) is not a mean of anything: its metric hands over
-  per-example sufficient statistics (:class:`CorpusStatistic`, on a :class:`CorpusMetricOutput`), which
+  per-example sufficient statistics (:class:`CorpusStatistic`, in ``MetricOutput.corpus_statistics``), which
   are summed over each resample and turned into the score by the library's own formula.
 * A key that is neither (no per-example scores, or a headline that is not their mean, and no
   sufficient statistics) gets **no** interval (``None``), never an invented one.
@@ -38,18 +38,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from domainft.configuration import ConfigBase, config_field
 from domainft.errors import ConfigError
-from domainft.evaluation.metrics.base import MetricOutput
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 __all__ = [
-    "CorpusMetricOutput",
     "CorpusStatistic",
     "KeyScores",
     "PairedResult",
@@ -387,23 +385,6 @@ class CorpusStatistic:
     def scores(self, counts: np.ndarray) -> np.ndarray:
         """The score of every resample given as a ``resample_counts`` matrix (``R x n``)."""
         return self._score_rows(counts @ self.stats)
-
-
-@dataclass
-class CorpusMetricOutput(MetricOutput):
-    """A ``MetricOutput`` that also carries :class:`CorpusStatistic` objects for its corpus-level keys.
-
-    The statistics are used for confidence intervals and paired tests only; they are never saved.
-
-    Example:
-        >>> import numpy as np
-        >>> out = CorpusMetricOutput({"ratio": 0.5}, corpus_statistics={
-        ...     "ratio": CorpusStatistic(np.array([[1, 2]]), lambda s: s[0] / s[1])})
-        >>> out.corpus_statistics["ratio"].full_score()
-        0.5
-    """
-
-    corpus_statistics: dict[str, CorpusStatistic] = field(default_factory=dict, repr=False, compare=False)
 
 
 # ---------------------------------------------------------------------- the engine used by reports

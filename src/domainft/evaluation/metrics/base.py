@@ -37,6 +37,9 @@ class MetricOutput:
         details: extra, non-headline information (BLEU precisions, brevity penalty, signature ...).
         failures: one dict per example that could not be scored: ``index`` (position in the inputs),
             ``reason``, optionally ``raw`` (e.g. the judge's unparsable reply).
+        corpus_statistics: for corpus-level keys (corpus BLEU, chrF), per-example sufficient statistics
+            (:class:`~domainft.evaluation.stats.CorpusStatistic`) from which reports bootstrap them
+            exactly; never saved.
 
     Example:
         >>> MetricOutput({"bleu": 31.2}, {"bleu": [30.0, 32.4]}).values["bleu"]
@@ -47,6 +50,7 @@ class MetricOutput:
     per_sample: dict[str, list[float | None]] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    corpus_statistics: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.values = {str(k): _to_float(v, f"values[{k!r}]") for k, v in self.values.items()}

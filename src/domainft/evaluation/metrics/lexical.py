@@ -3,7 +3,7 @@
 
 ``rouge_score``, ``sacrebleu`` and ``nltk`` are imported when a metric is built, not when this module is
 imported. Corpus BLEU and chrF return their per-example sufficient statistics
-(:class:`~domainft.evaluation.stats.CorpusMetricOutput`), so reports can bootstrap them exactly.
+(``MetricOutput.corpus_statistics``), so reports can bootstrap them exactly.
 
 Example:
     >>> from domainft.evaluation.metrics.lexical import BleuMetric, RougeMetric
@@ -159,12 +159,12 @@ class _SacreCorpusMetric(Metric):
         return np.asarray(stats, dtype=np.int64)
 
     def _compute(self, predictions: list[str], references: list[str]) -> MetricOutput:
-        from domainft.evaluation.stats import CorpusMetricOutput, CorpusStatistic
+        from domainft.evaluation.stats import CorpusStatistic
 
         stats = self._statistics(predictions, references)
         corpus = self._corpus._compute_score_from_stats(stats.sum(axis=0).tolist())
         per_sample = [float(self._sentence._compute_score_from_stats(row).score) for row in stats.tolist()]
-        return CorpusMetricOutput(
+        return MetricOutput(
             values={self.key: float(corpus.score)},
             per_sample={self.key: per_sample},
             details=self._details(corpus),
