@@ -43,7 +43,7 @@ from domainft.configuration import ConfigBase, config_field
 from domainft.data.cleaning import CleaningReport, dedup_key, load_tokenizer, text_lengths
 from domainft.errors import ConfigError, DataError, DataFileNotFoundError
 from domainft.registry import Registry
-from domainft.utils.io import atomic_write_bytes, atomic_write_text
+from domainft.utils.io import atomic_write_bytes, atomic_write_text, read_json
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -310,10 +310,7 @@ class DatasetReport:
         path = directory / REPORT_JSON
         if not path.is_file():
             raise DataFileNotFoundError(f"{path} does not exist; is {directory} a saved dataset report?")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        data = read_json(path, DataError)
         try:
             report = cls.from_dict(data)
         except DataError as exc:

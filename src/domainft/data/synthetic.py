@@ -61,6 +61,7 @@ from domainft.data.builder import RowFormatter, template_fields
 from domainft.data.teachers import Teacher, TeacherFailure, canonical_json, get_teacher
 from domainft.errors import ConfigError, DataError, DataFileNotFoundError
 from domainft.registry import Registry
+from domainft.utils.io import atomic_write_json, atomic_write_jsonl, read_json, read_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -1017,8 +1018,6 @@ class SyntheticQAGenerator:
 
     def save(self, directory: str | Path) -> Path:
         """Write ``data.jsonl``, ``rejected.jsonl``, ``stats.json``, ``config.json`` and ``teacher.json``."""
-        from domainft.utils.io import atomic_write_json, atomic_write_jsonl
-
         if self.dataset is None:
             raise DataError("save: nothing generated yet; call generate(...) first")
         directory = Path(directory)
@@ -1049,23 +1048,14 @@ class SyntheticQAGenerator:
                 )
         generator = cls(SyntheticConfig.from_json(directory / "config.json"))
         mode = generator.config.mode
-        generator.dataset = _to_dataset(_read_jsonl(directory / "data.jsonl"), mode)
-        generator._rejected = _read_jsonl(directory / "rejected.jsonl")
-        generator.stats = SyntheticStats.from_dict(json.loads((directory / "stats.json").read_text("utf-8")))
+        generator.dataset = _to_dataset(read_jsonl(directory / "data.jsonl", DataError), mode)
+        generator._rejected = read_jsonl(directory / "rejected.jsonl", DataError)
+        generator.stats = SyntheticStats.from_dict(
+            read_json(directory / "stats.json", DataError, mapping=True)
+        )
         if (directory / "teacher.json").is_file():
-            generator._saved_teacher = json.loads((directory / "teacher.json").read_text("utf-8"))
+            generator._saved_teacher = read_json(directory / "teacher.json", DataError)
         return generator
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for lineno, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    return rows
 
 
 def _as_rows(data: Any) -> list[dict[str, Any]]:

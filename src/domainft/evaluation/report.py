@@ -29,7 +29,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from domainft.errors import ConfigError, DataError, DataFileNotFoundError
-from domainft.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, atomic_write_text
+from domainft.utils.io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_jsonl,
+    atomic_write_text,
+    read_json,
+    read_jsonl,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -918,26 +924,16 @@ class EvaluationReport:
             raise DataFileNotFoundError(
                 f"{metrics_path} does not exist; is {directory} a saved report directory?"
             )
-        data = dict(_read_json(metrics_path))
+        data = dict(read_json(metrics_path, DataError))
         samples_path = directory / SAMPLES_FILE
         if samples_path.is_file():
-            rows = []
-            with samples_path.open(encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, 1):
-                    if line.strip():
-                        try:
-                            rows.append(json.loads(line))
-                        except json.JSONDecodeError as exc:
-                            raise DataError(
-                                f"{samples_path}:{lineno}:{exc.colno}: invalid JSON: {exc.msg}"
-                            ) from None
-            data["samples"] = rows
+            data["samples"] = read_jsonl(samples_path, DataError)
         details_path = directory / DETAILS_FILE
         if details_path.is_file():
-            data["details"] = _read_json(details_path)
+            data["details"] = read_json(details_path, DataError)
         pairwise_path = directory / PAIRWISE_FILE
         summaries = data.get("pairwise") or {}
-        full = _read_json(pairwise_path) if pairwise_path.is_file() else {}
+        full = read_json(pairwise_path, DataError) if pairwise_path.is_file() else {}
         if not isinstance(summaries, Mapping) or not isinstance(full, Mapping):
             raise DataError(f"{pairwise_path}: expected an object of pairwise results by key")
         data["pairwise"] = {**{k: full.get(k, v) for k, v in summaries.items()}, **full}
@@ -968,10 +964,3 @@ class EvaluationReport:
         return render_html(
             self, max_samples=max_samples, chart_png=chart_png, regression_metric=regression_metric
         )
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from domainft.configuration import ConfigBase, config_field
 from domainft.errors import ConfigError, DataFileNotFoundError, ModelError
 from domainft.registry import Registry
+from domainft.utils.io import read_json
 
 GIB = 1024**3
 PLAN_FILE = "memory_plan.json"
@@ -354,13 +355,7 @@ def load_model_config(model_config: Any, *, trust_remote_code: bool = False) -> 
         )
     path = Path(model_config).expanduser()
     if path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: expected a JSON object with the model's config")
-        return load_model_config(data)
+        return load_model_config(read_json(path, ConfigError, mapping=True))
     if path.is_dir() and not (path / "config.json").is_file():
         raise ModelError(f"{path} has no config.json: give a model folder saved with save_pretrained")
     looks_local = path.is_absolute() or str(model_config).startswith((".", "~")) or path.is_dir()
@@ -622,7 +617,7 @@ class MemoryPlan:
         path = path / PLAN_FILE if path.is_dir() else path
         if not path.is_file():
             raise DataFileNotFoundError(f"no memory plan at {path}: save one with MemoryPlan.save(directory)")
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return cls.from_dict(read_json(path, ConfigError, mapping=True))
 
     def headline(self) -> str:
         cfg = self.config

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import shutil
 import tempfile
@@ -30,7 +29,7 @@ from typing import Any, Literal
 from domainft.errors import ConfigError, ModelError
 from domainft.models.loading import ModelConfig, QuantizedLoader, ensure_pad_token, is_quantized
 from domainft.registry import Registry
-from domainft.utils.io import atomic_write_json
+from domainft.utils.io import atomic_write_json, read_json
 from domainft.utils.versions import library_versions
 
 logger = logging.getLogger(__name__)
@@ -57,13 +56,7 @@ _QUANT_CARD_PREFIX = "quantization config was used during training"
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    return data
+    return read_json(path, ModelError, mapping=True)
 
 
 def _local_config(name_or_path: str | None) -> dict[str, Any] | None:

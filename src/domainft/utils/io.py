@@ -35,6 +35,54 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def read_json(path: str | Path, error: type[Exception] = ValueError, *, mapping: bool = False) -> Any:
+    """The JSON value in ``path``; invalid JSON raises ``error`` naming ``file:line:column``.
+
+    ``mapping=True`` also requires a JSON object. ``error`` is the caller's exception class
+    (``DataError`` for data, ``ModelError`` for model files, ``ConfigError`` for configs).
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "bad.json"
+        >>> _ = path.write_text('{"a": 1,}')
+        >>> read_json(path)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: .../bad.json:1:9: invalid JSON: Expecting property name enclosed in double quotes
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    if mapping and not isinstance(data, dict):
+        raise error(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def read_jsonl(path: str | Path, error: type[Exception] = ValueError) -> list[Any]:
+    r"""The values of a JSON Lines file (blank lines skipped); a bad line raises ``error`` naming
+    ``file:line:column``.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "rows.jsonl"
+        >>> _ = path.write_text('{"a": 1}\n\n{"a": 2}\n')
+        >>> read_jsonl(path)
+        [{'a': 1}, {'a': 2}]
+    """
+    path = Path(path)
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise error(f"{path}:{lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    return rows
+
+
 def atomic_write_json(path: str | Path, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
