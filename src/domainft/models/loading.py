@@ -23,6 +23,29 @@ from domainft.errors import ConfigError, ModelError
 _TRUTHY = ("1", "true", "yes")
 
 
+def load_causal_lm(
+    cfg: ModelConfig, *, dtype: Any, device_map: Any = None, what: str = "model", **kwargs: Any
+) -> Any:
+    """``AutoModelForCausalLM.from_pretrained`` with the config's source settings (revision, remote
+    code, local files only, attention implementation); a failure is a ``ModelError`` naming ``what``."""
+    from transformers import AutoModelForCausalLM
+
+    kwargs.update(
+        dtype=dtype,
+        trust_remote_code=cfg.trust_remote_code,
+        revision=cfg.revision,
+        local_files_only=cfg.local_files_only,
+    )
+    if device_map is not None:
+        kwargs["device_map"] = device_map
+    if cfg.attn_implementation:
+        kwargs["attn_implementation"] = cfg.attn_implementation
+    try:
+        return AutoModelForCausalLM.from_pretrained(cfg.name_or_path, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot load {what} {cfg.name_or_path!r}: {exc}") from exc
+
+
 def process_device_map(device_map: str | None) -> Any:
     """``device_map`` for this process: under a multi-GPU launch, ``"auto"`` means this rank's GPU.
 
@@ -198,31 +221,17 @@ class QuantizedLoader:
 
     def load(self) -> tuple[Any, Any]:
         """Load and return ``(model, tokenizer)``; the model is in eval mode with its pad token set."""
-        from transformers import AutoModelForCausalLM
-
         self._check_source()
         cfg = self.config
         tokenizer = self.load_tokenizer()
-        kwargs: dict[str, Any] = {
-            "trust_remote_code": cfg.trust_remote_code,
-            "revision": cfg.revision,
-            "local_files_only": cfg.local_files_only,
-        }
         quant = self.quantization_config()
-        if quant is not None:
-            kwargs["quantization_config"] = quant
-            kwargs["dtype"] = resolve_dtype(cfg.compute_dtype)
-        else:
-            kwargs["dtype"] = resolve_dtype(cfg.dtype)
-        device_map = process_device_map(cfg.device_map)
-        if device_map is not None:
-            kwargs["device_map"] = device_map
-        if cfg.attn_implementation:
-            kwargs["attn_implementation"] = cfg.attn_implementation
-        try:
-            model = AutoModelForCausalLM.from_pretrained(cfg.name_or_path, **kwargs)
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"cannot load model {cfg.name_or_path!r}: {exc}") from exc
+        extra: dict[str, Any] = {"quantization_config": quant} if quant is not None else {}
+        model = load_causal_lm(
+            cfg,
+            dtype=resolve_dtype(cfg.compute_dtype if quant is not None else cfg.dtype),
+            device_map=process_device_map(cfg.device_map),
+            **extra,
+        )
         ensure_pad_token(tokenizer, model)
         if cfg.adapter:
             from domainft.models.adapters import load_adapter

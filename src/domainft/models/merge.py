@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from domainft.errors import ConfigError, ModelError
-from domainft.models.loading import ModelConfig, QuantizedLoader, ensure_pad_token, is_quantized
+from domainft.models.loading import (
+    ModelConfig,
+    QuantizedLoader,
+    ensure_pad_token,
+    is_quantized,
+    load_causal_lm,
+)
 from domainft.registry import Registry
 from domainft.utils.io import atomic_write_json, read_json
 from domainft.utils.versions import library_versions
@@ -251,22 +257,8 @@ def _load_tokenizer(folder: str, cfg: ModelConfig) -> Any:
 def _load_base(cfg: ModelConfig, dtype_name: str, device_map: str | None) -> tuple[Any, str]:
     """The base in ``dtype_name`` without quantization; a checkpoint saved quantized is dequantized."""
     import torch
-    from transformers import AutoModelForCausalLM
 
-    kwargs: dict[str, Any] = {
-        "dtype": getattr(torch, dtype_name),
-        "trust_remote_code": cfg.trust_remote_code,
-        "revision": cfg.revision,
-        "local_files_only": cfg.local_files_only,
-    }
-    if device_map is not None:
-        kwargs["device_map"] = device_map
-    if cfg.attn_implementation:
-        kwargs["attn_implementation"] = cfg.attn_implementation
-    try:
-        model = AutoModelForCausalLM.from_pretrained(cfg.name_or_path, **kwargs)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load base model {cfg.name_or_path!r}: {exc}") from exc
+    model = load_causal_lm(cfg, dtype=getattr(torch, dtype_name), device_map=device_map, what="base model")
     if not is_quantized(model):
         return model, "full precision"
     logger.warning(
