@@ -37,18 +37,22 @@ class GenerationCache:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / self.FILE
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
-        with self._connect() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL)")
+        self._ready = False
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection committed on success, rolled back on error, and always closed."""
+        """A connection committed on success, rolled back on error, and always closed. The folder and
+        the table are created at first use, so an Evaluator that never generates writes nothing."""
+        if not self._ready:
+            self.directory.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=30)
+        if not self._ready:
+            db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL)")
+            self._ready = True
         try:
             with db:
                 yield db

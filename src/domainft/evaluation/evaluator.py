@@ -108,8 +108,6 @@ class Evaluator:
             from domainft.evaluation.cache import GenerationCache
 
             self.cache = GenerationCache(cache_dir)
-        self.generation_failures: dict[str, list[dict[str, Any]]] = {}
-        self.last_failures: list[dict[str, Any]] = []
 
     def _build_metric(self, spec: Any) -> Any:
         """A metric from a name (with ``metric_options[name]`` and the config's judge) or an object."""
@@ -182,57 +180,69 @@ class Evaluator:
 
         ``conversations[i]``, when given and not None, replaces prompt ``i`` by a whole conversation
         ending with a user turn (earlier turns of a multi-turn row). Cached answers are reused; an
-        endpoint request that fails for good gives an empty answer, listed in ``generation_failures``.
+        endpoint request that fails for good gives an empty answer (``compare`` lists it in
+        ``meta["generation_failures"]``).
         """
-        if not isinstance(system, (System, EndpointSystem)):
-            system = resolve_systems({"system": system})["system"]
-        conversations = conversations or [None] * len(prompts)
-        messages = [
-            row_messages({"messages": c}, self.system_prompt)
+        return self._answers(system, tokenizer, prompts, conversations, desc)[0]
+
+    def _requests(
+        self, system: AnySystem, tokenizer: Any, prompts: list[str], conversations: list[Any]
+    ) -> list[Any]:
+        """What goes out per example: chat messages to an endpoint, prompt token ids to a model."""
+        sp = self.system_prompt
+        if isinstance(system, EndpointSystem):
+            return [
+                row_messages({"messages": c}, sp) if c else single_turn(p, system=sp)
+                for p, c in zip(prompts, conversations, strict=True)
+            ]
+        template = resolve_template_name(tokenizer, self.template)
+        return [
+            conversation_prompt_ids(tokenizer, row_messages({"messages": c}, sp), template)
             if c
-            else single_turn(p, system=self.system_prompt)
+            else prompt_ids(tokenizer, p, template, sp)
             for p, c in zip(prompts, conversations, strict=True)
         ]
-        if isinstance(system, EndpointSystem):
-            requests: list[Any] = messages
-            fingerprint = system.fingerprint()
-        else:
-            template = resolve_template_name(tokenizer, self.template)
-            requests = [
-                conversation_prompt_ids(tokenizer, m, template)
-                if c
-                else prompt_ids(tokenizer, p, template, self.system_prompt)
-                for p, c, m in zip(prompts, conversations, messages, strict=True)
-            ]
-            fingerprint = system.fingerprint() if self.cache is not None else ""
-        decoding = self.decoding.to_dict()
-        keys = [self.cache.key(fingerprint, r, decoding) for r in requests] if self.cache is not None else []
-        cached = self.cache.get_many(keys) if self.cache is not None else {}
-        todo = [i for i in range(len(requests)) if not keys or keys[i] not in cached]
-        answers = {i: cached[keys[i]] for i in range(len(requests)) if keys and keys[i] in cached}
-        failures: list[dict[str, Any]] = []
-        if todo:
-            if isinstance(system, EndpointSystem):
-                texts, failed = system.answer(
-                    [requests[i] for i in todo], self.decoding, progress=self.progress, desc=desc
-                )
-                failures = [{**f, "index": todo[f["index"]]} for f in failed]
-            else:
-                with system.context():
-                    texts = generate_texts(
-                        system.model,
-                        tokenizer,
-                        [requests[i] for i in todo],
-                        self.decoding,
-                        desc=desc,
-                        progress=self.progress,
-                    )
+
+    def _answers(
+        self,
+        system: Any,
+        tokenizer: Any,
+        prompts: list[str],
+        conversations: list[Any] | None,
+        desc: str,
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        """Answers in input order (from the cache where possible) and the requests that failed for good."""
+        if not isinstance(system, (System, EndpointSystem)):
+            system = resolve_systems({"system": system})["system"]
+        requests = self._requests(system, tokenizer, prompts, conversations or [None] * len(prompts))
+        keys: list[str] = []
+        cached: dict[int, str] = {}
+        if self.cache is not None:
+            fingerprint, decoding = system.fingerprint(), self.decoding.to_dict()
+            keys = [self.cache.key(fingerprint, r, decoding) for r in requests]
+            found = self.cache.get_many(keys)
+            cached = {i: found[k] for i, k in enumerate(keys) if k in found}
+        todo = [i for i in range(len(requests)) if i not in cached]
+        texts, failed = self._generate(system, tokenizer, [requests[i] for i in todo], desc)
+        failures = [{**f, "index": todo[f["index"]]} for f in failed]
+        answers = {**cached, **dict(zip(todo, texts, strict=True))}
+        if self.cache is not None:
             failed_at = {f["index"] for f in failures}
-            answers.update(zip(todo, texts, strict=True))
-            if self.cache is not None:
-                self.cache.put_many({keys[i]: answers[i] for i in todo if i not in failed_at})
-        self.last_failures = failures
-        return [answers[i] for i in range(len(requests))]
+            self.cache.put_many({keys[i]: answers[i] for i in todo if i not in failed_at})
+        return [answers[i] for i in range(len(requests))], failures
+
+    def _generate(
+        self, system: AnySystem, tokenizer: Any, requests: list[Any], desc: str
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        if not requests:
+            return [], []
+        if isinstance(system, EndpointSystem):
+            return system.answer(requests, self.decoding, progress=self.progress, desc=desc)
+        with system.context():
+            texts = generate_texts(
+                system.model, tokenizer, requests, self.decoding, desc=desc, progress=self.progress
+            )
+        return texts, []
 
     def score(
         self,
@@ -293,15 +303,15 @@ class Evaluator:
         predictions: dict[str, list[str]] = {}
         timings: dict[str, float] = {}
         extra: dict[str, dict[str, MetricOutput]] = {}
-        self.generation_failures = {}
+        generation_failures: dict[str, list[dict[str, Any]]] = {}
         hits_before = self.cache.hits if self.cache is not None else 0
         for name, system in resolved.items():
             start = time.time()
-            predictions[name] = self.generate(
-                system, tokenizer, prompts, conversations=history, desc=f"generating [{name}]"
+            predictions[name], failed = self._answers(
+                system, tokenizer, prompts, history, desc=f"generating [{name}]"
             )
-            if self.last_failures:
-                self.generation_failures[name] = [{**f, "id": ids[f["index"]]} for f in self.last_failures]
+            if failed:
+                generation_failures[name] = [{**f, "id": ids[f["index"]]} for f in failed]
             timings[name] = round(time.time() - start, 3)
             if self.perplexity and isinstance(system, System) and not any(history):
                 from domainft.evaluation.perplexity import perplexity_output
@@ -333,7 +343,7 @@ class Evaluator:
                 }
                 for name, s in resolved.items()
             },
-            "generation_failures": self.generation_failures,
+            "generation_failures": generation_failures,
         }
         if self.cache is not None:
             meta["cache"] = {"dir": str(self.cache.directory), "hits": self.cache.hits - hits_before}
