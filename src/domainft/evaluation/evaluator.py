@@ -364,7 +364,7 @@ class Evaluator:
     def judge_pairwise(self, report: EvaluationReport, a: str, b: str, judge: Any = None) -> Any:
         """Blind pairwise comparison of systems ``b`` against ``a`` on the report's examples, in both orders,
         by ``judge`` (default: the config's judge); stored in ``report.pairwise`` and returned."""
-        from domainft.evaluation.judges import get_judge, pairwise_compare
+        from domainft.evaluation.judges import pairwise_compare
 
         missing = [name for name in (a, b) if name not in report.systems]
         if missing:
@@ -376,7 +376,7 @@ class Evaluator:
             raise ConfigError("judge_pairwise needs a judge: set EvaluationConfig.judge or pass judge=")
         samples = report.samples
         result = pairwise_compare(
-            get_judge(judge),
+            judge,  # pairwise_compare builds the judge from a config or a dict
             [x.prompt for x in samples],
             [x.predictions[a] for x in samples],
             [x.predictions[b] for x in samples],

@@ -11,11 +11,17 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from transformers import EarlyStoppingCallback, Trainer
+from transformers.trainer_utils import get_last_checkpoint
 
 from domainft.data.templates import IGNORE_INDEX, overlength_counts, resolve_template_name, tokenize_dataset
 from domainft.errors import ConfigError, DataError, TrainingError
@@ -76,6 +82,19 @@ class TrainResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class GuardedTrainer(Trainer):
+    """``transformers.Trainer`` whose backward through a loss no trainable parameter contributes to
+    (PyTorch: "does not require grad") fails with the gradient guard's explanation."""
+
+    def training_step(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().training_step(*args, **kwargs)
+        except RuntimeError as exc:
+            if "does not require grad" not in str(exc):
+                raise
+            raise no_gradient_error("the loss does not depend on any trainable parameter") from exc
 
 
 class DomainTrainer:
@@ -157,19 +176,6 @@ class DomainTrainer:
         )
 
     def _build_trainer(self, callbacks: list[Any]) -> None:
-        from transformers import EarlyStoppingCallback, Trainer
-
-        class GuardedTrainer(Trainer):
-            """A loss no trainable parameter contributes to fails in backward(); explain it instead."""
-
-            def training_step(self, *args: Any, **kwargs: Any) -> Any:
-                try:
-                    return super().training_step(*args, **kwargs)
-                except RuntimeError as exc:
-                    if "does not require grad" not in str(exc):
-                        raise
-                    raise no_gradient_error("the loss does not depend on any trainable parameter") from exc
-
         cfg = self.config
         has_eval = self.eval_dataset is not None
         if not has_eval and (cfg.early_stopping_patience is not None or cfg.generation_metrics):
@@ -220,8 +226,6 @@ class DomainTrainer:
 
     def _check_process_group(self) -> None:
         """Refuse a multi-process launch that transformers set up as one process per rank."""
-        import os
-
         launched = int(os.environ.get("WORLD_SIZE", "1"))
         if launched > 1 and self.trainer.args.world_size != launched:
             raise TrainingError(
@@ -233,9 +237,6 @@ class DomainTrainer:
 
     def _logger_callbacks(self) -> list[Any]:
         """TensorBoard writing to ``<output_dir>/tensorboard``; W&B kept offline unless WANDB_MODE says."""
-        import importlib.util
-        import os
-
         report_to = self.config.report_to
         if "wandb" in report_to:
             os.environ.setdefault("WANDB_MODE", "offline")
@@ -293,8 +294,6 @@ class DomainTrainer:
         if resume is None or resume is False:
             return None
         if resume is True:
-            from transformers.trainer_utils import get_last_checkpoint
-
             last = get_last_checkpoint(str(self.output_dir)) if self.output_dir.is_dir() else None
             if last is None:
                 raise TrainingError(
@@ -372,10 +371,6 @@ class DomainTrainer:
 
     def _keep_last_adapter(self) -> str | None:
         """When the best checkpoint was restored, copy the last step's adapter to ``last_adapter/``."""
-        import shutil
-
-        from transformers.trainer_utils import get_last_checkpoint
-
         state, args = self.trainer.state, self.trainer.args
         if not (args.load_best_model_at_end and state.best_model_checkpoint):
             return None
