@@ -29,3 +29,7 @@ class ModelError(DomainftError, ValueError):
 
 class TrainingError(DomainftError, RuntimeError):
     """Training cannot proceed (for example, no gradient reaches the adapter)."""
+
+
+class ServingError(DomainftError, RuntimeError):
+    """A chat or server request cannot be answered (prompt too long, queue full, generation failed)."""
