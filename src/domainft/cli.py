@@ -183,11 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from domainft.models.memory import add_plan_command
     from domainft.models.merge import add_merge_command
+    from domainft.serving.cli import add_serving_commands
     from domainft.training.sweep import add_sweep_command
 
     add_plan_command(sub)
     add_merge_command(sub)
     add_sweep_command(sub)
+    add_serving_commands(sub)
     _add_data_commands(sub)
     return parser
 
