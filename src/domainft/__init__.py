@@ -77,6 +77,13 @@ _EXPORTS: dict[str, str] = {
     "get_metric": "domainft.evaluation.metrics",
     "Metric": "domainft.evaluation.metrics",
     "MetricOutput": "domainft.evaluation.metrics",
+    # serving
+    "ChatSession": "domainft.serving.chat",
+    "ChatConfig": "domainft.serving.chat",
+    "GenerationEngine": "domainft.serving.engine",
+    "ServerConfig": "domainft.serving.server",
+    "create_app": "domainft.serving.server",
+    "serve": "domainft.serving.server",
     # recipes
     "Recipe": "domainft.recipe",
 }
@@ -128,6 +135,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.models.merge import merge_adapter, merged_copy
     from domainft.models.tiny import TinyModelConfig, build_tiny_model
     from domainft.recipe import Recipe
+    from domainft.serving.chat import ChatConfig, ChatSession
+    from domainft.serving.engine import GenerationEngine
+    from domainft.serving.server import ServerConfig, create_app, serve
     from domainft.training.collator import PaddingFreeCollator, pack_dataset
     from domainft.training.config import TrainingConfig
     from domainft.training.sweep import Sweep, SweepResult, parse_grid, run_sweep
