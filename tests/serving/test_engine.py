@@ -85,6 +85,18 @@ def test_cancel_ends_the_row_early(loaded, prompts):
     assert done.completion_tokens < 400
 
 
+def test_rows_that_would_overflow_the_window_together_run_in_separate_batches(loaded, prompts):
+    model, tok = loaded
+    long_prompt, short_prompt = prompts[0], prompts[0][:5]
+    window = len(long_prompt) + 20
+    with GenerationEngine(model, tok, context_window=window, batch_wait_ms=100) as engine:
+        a = engine.submit(GenerationRequest(long_prompt, DecodingConfig(max_new_tokens=20)))
+        b = engine.submit(GenerationRequest(short_prompt, DecodingConfig(max_new_tokens=window - 5)))
+        c = engine.submit(GenerationRequest(long_prompt, DecodingConfig(max_new_tokens=10)))
+        assert all(s.result(60).finish_reason in ("length", "stop") for s in (a, b, c))
+        assert engine.stats["batches"] == 2 and engine.stats["max_batch"] == 2  # a and c together, b alone
+
+
 def test_requests_that_do_not_fit_are_refused(loaded, prompts):
     model, tok = loaded
     engine = GenerationEngine(model, tok, context_window=40)

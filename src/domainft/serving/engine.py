@@ -313,7 +313,23 @@ class GenerationEngine:
             for stream in batch:
                 groups.setdefault(stream.request.batch_key(), []).append(stream)
             for streams in groups.values():
-                self._generate(streams)
+                for chunk in self._fit_window(streams):
+                    self._generate(chunk)
+
+    def _fit_window(self, streams: list[Stream]) -> list[list[Stream]]:
+        """Split a group so each batch's longest prompt plus largest answer fits the context window
+        (left padding runs every row to that length)."""
+        chunks: list[list[Stream]] = []
+        width = limit = 0
+        for stream in sorted(streams, key=lambda s: len(s.request.prompt_ids)):
+            n, new = len(stream.request.prompt_ids), stream.request.decoding.max_new_tokens
+            if chunks and max(width, n) + max(limit, new) <= self.context_window:
+                chunks[-1].append(stream)
+                width, limit = max(width, n), max(limit, new)
+            else:
+                chunks.append([stream])
+                width, limit = n, new
+        return chunks
 
     def _generate(self, streams: list[Stream]) -> None:
         import torch
