@@ -185,8 +185,11 @@ def test_unknown_routes_and_methods_answer_in_the_api_error_format(server):
 def judge_server(tiny_model_dir, judge_run_dir, tmp_path_factory):
     """The tiny model with the judge adapter, without an API key."""
     log = tmp_path_factory.mktemp("judge-serve") / "serve.log"
+    # RAGAS prompts run past the tiny model's 1024 positions; rotary positions cope with a longer window
     running = start_server(
-        tiny_model_dir, log, "--adapter", str(judge_run_dir / "adapter"), "--max-new-tokens", "8"
+        tiny_model_dir,
+        log,
+        *("--adapter", str(judge_run_dir / "adapter"), "--max-new-tokens", "8", "--context-window", "2048"),
     )
     yield running
     running.stop()
@@ -224,3 +227,24 @@ def test_our_teacher_backend_gets_the_served_answer(judge_server, ticket_pairs):
     )
     assert code == 200
     assert out == [direct["choices"][0]["message"]["content"]]
+
+
+def test_ragas_uses_the_served_model_as_its_judge(judge_server):
+    pytest.importorskip("ragas")
+    from domainft.evaluation.metrics import get_metric
+
+    before = judge_server.health()["engine"]["requests"]
+    endpoint = {"base_url": judge_server.base_url, "model": "judge-run", "max_retries": 0, "timeout_s": 60.0}
+    metric = get_metric("ragas_faithfulness", llm=endpoint, contexts_column="contexts", parse_retries=0)
+    out = metric.compute(
+        ["Replace the seal."],
+        ["Replace the worn seal."],
+        prompts=["Pump leaks?"],
+        contexts=[["The seal is worn."]],
+    )
+    # our judge adapter answers "Score: 8" to everything, which is not the JSON RAGAS asks for: the
+    # reply came back over HTTP and is reported as an unparsable judge reply, never as NaN
+    assert judge_server.health()["engine"]["requests"] > before, out.failures
+    assert out.per_sample["ragas_faithfulness"] == [None]
+    assert "judge reply could not be parsed" in out.failures[0]["reason"]
+    assert out.failures[0]["raw"] == JUDGE_REPLY

@@ -207,7 +207,15 @@ class GenerationEngine:
         self.tokenizer = tokenizer
         self.max_batch_size = max_batch_size
         self.batch_wait_s = max(0.0, batch_wait_ms) / 1000.0
-        self.context_window = context_window or model_context_window(model, tokenizer)
+        trained = model_context_window(model, tokenizer)
+        if context_window and context_window > trained:
+            logger.warning(
+                "context_window=%d is longer than the model's %d positions: fine for rotary position "
+                "embeddings (Llama, Mistral, Qwen...) up to where quality drops, an error for learned ones",
+                context_window,
+                trained,
+            )
+        self.context_window = context_window or trained
         self._queue: queue.Queue[Stream] = queue.Queue(maxsize=max_queue)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
