@@ -248,3 +248,31 @@ def test_ragas_uses_the_served_model_as_its_judge(judge_server):
     assert out.per_sample["ragas_faithfulness"] == [None]
     assert "judge reply could not be parsed" in out.failures[0]["reason"]
     assert out.failures[0]["raw"] == JUDGE_REPLY
+
+
+def test_a_client_that_leaves_mid_stream_frees_its_row(server):
+    import http.client
+    import time
+
+    before = server.health()["engine"]
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    body = json.dumps({**_ask(ON_TOPIC), "stream": True, "max_tokens": 900})
+    connection.request(
+        "POST",
+        "/v1/chat/completions",
+        body,
+        {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+    )
+    reply = connection.getresponse()
+    assert reply.status == 200
+    while b'"delta": {"content": "' not in reply.readline():  # until the first generated text
+        pass
+    connection.close()  # then leave
+    deadline = time.monotonic() + 60
+    after = server.health()["engine"]
+    while after["generated_tokens"] == before["generated_tokens"] and time.monotonic() < deadline:
+        time.sleep(0.1)  # the counter moves when the batch ends
+        after = server.health()["engine"]
+    generated = after["generated_tokens"] - before["generated_tokens"]
+    assert 0 < generated < 900  # generation stopped when the client went away
+    assert after["cancelled"] == before["cancelled"] + 1

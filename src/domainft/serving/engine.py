@@ -220,7 +220,13 @@ class GenerationEngine:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self.stats: dict[str, int] = {"requests": 0, "batches": 0, "max_batch": 0, "generated_tokens": 0}
+        self.stats: dict[str, int] = {
+            "requests": 0,
+            "batches": 0,
+            "max_batch": 0,
+            "generated_tokens": 0,
+            "cancelled": 0,
+        }
         eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
         eos_list = eos if isinstance(eos, list) else [eos]
         self.eos_ids = {i for i in [*eos_list, tokenizer.eos_token_id] if i is not None}
@@ -348,6 +354,7 @@ class GenerationEngine:
             row = _Row(stream, self.tokenizer, self.eos_ids)
             if stream.cancelled:  # the client left while the request waited
                 row.close(len(stream.request.prompt_ids))
+                self.stats["cancelled"] += 1
             else:
                 rows.append(row)
         if not rows:
@@ -400,6 +407,7 @@ class GenerationEngine:
                 row.finish = "error"
             completion = row.close(len(ids)) if error is None else self._fail(row, len(ids), error)
             self.stats["generated_tokens"] += completion.completion_tokens
+            self.stats["cancelled"] += completion.finish_reason == "cancelled"
 
     @staticmethod
     def _fail(row: _Row, prompt_tokens: int, error: str) -> Completion:
