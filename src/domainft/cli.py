@@ -99,7 +99,7 @@ def cmd_data_report(args: argparse.Namespace) -> int:
     overrides = {"n_topics": args.topics, "timestamp_column": args.timestamp}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if overrides:
-        config = DataReportConfig.from_dict({**config.to_dict(), **overrides})
+        config = config.updated(**overrides)
     data, rejected = _report_data(args)
     report = dataset_report(data, tokenizer=args.tokenizer, config=config, source=args.file)
     name = Path(args.file.removeprefix("builtin:")).name.split(".")[0] or "data"

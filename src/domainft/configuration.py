@@ -170,6 +170,16 @@ class ConfigBase:
                 raise
             raise ConfigError(f"{where}: {exc}") from None
 
+    def updated(self: C, *, _where: str | None = None, **changes: Any) -> C:
+        """A validated copy with ``changes`` applied (unknown names get a "did you mean" hint).
+
+        Example:
+            >>> from domainft.models.generation import DecodingConfig
+            >>> DecodingConfig(max_new_tokens=64).updated(do_sample=True).max_new_tokens
+            64
+        """
+        return type(self).from_dict({**self.to_dict(), **changes}, _where=_where)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict of the config (JSON/YAML serialisable)."""
         out: dict[str, Any] = {}

@@ -274,7 +274,7 @@ class DatasetBuilder:
         from domainft.data.documents import DocumentConfig, read_documents
 
         if options:
-            config = DocumentConfig.from_dict({**(config.to_dict() if config else {}), **options})
+            config = (config or DocumentConfig()).updated(**options)
         result = read_documents(path, config)
         builder = cls._converted(_records(result.passages, str(path)), None, {})
         builder.rejected.extend({**s, "reason": s.get("reason", "no_text")} for s in result.skipped)

@@ -49,6 +49,31 @@ class DecodingConfig(ConfigBase):
         return kwargs
 
 
+def pad_token_id(tokenizer: Any) -> int:
+    """The id that pads prompts: the tokenizer's pad token, else its EOS."""
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
+def left_pad(prompt_ids: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any]:
+    """``(input_ids, attention_mask)`` tensors of prompts padded on the left, ready for ``generate``.
+
+    Example:
+        >>> ids, mask = left_pad([[5, 6, 7], [8]], pad_id=0)
+        >>> ids.tolist(), mask.tolist()
+        ([[5, 6, 7], [0, 0, 8]], [[1, 1, 1], [0, 0, 1]])
+    """
+    import torch
+
+    width = max(len(p) for p in prompt_ids)
+    input_ids = torch.full((len(prompt_ids), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(prompt_ids), width), dtype=torch.long)
+    for row, ids in enumerate(prompt_ids):
+        if len(ids):
+            input_ids[row, width - len(ids) :] = torch.as_tensor(list(ids), dtype=torch.long)
+            attention[row, width - len(ids) :] = 1
+    return input_ids, attention
+
+
 def generate_texts(
     model: Any,
     tokenizer: Any,
@@ -70,7 +95,7 @@ def generate_texts(
     order = sorted(range(len(prompt_ids)), key=lambda i: len(prompt_ids[i]), reverse=True)
     results: list[str] = [""] * len(prompt_ids)
     device = next(model.parameters()).device
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad_id = pad_token_id(tokenizer)
     kwargs = decoding.generate_kwargs()
     was_training = model.training
     model.eval()
@@ -80,13 +105,8 @@ def generate_texts(
     try:
         for start in range(0, len(order), decoding.batch_size):
             batch = order[start : start + decoding.batch_size]
-            width = max(len(prompt_ids[i]) for i in batch)
-            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids = list(prompt_ids[i])
-                input_ids[row, width - len(ids) :] = torch.as_tensor(ids, dtype=torch.long)
-                attention[row, width - len(ids) :] = 1
+            input_ids, attention = left_pad([prompt_ids[i] for i in batch], pad_id)
+            width = input_ids.shape[1]
             with torch.no_grad():
                 out = model.generate(
                     input_ids=input_ids.to(device),

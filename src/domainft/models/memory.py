@@ -860,7 +860,7 @@ def _suggest(inv: ModelInventory, plan: MemoryPlan) -> list[Suggestion]:
     assert gpu is not None
 
     def variant(**changes: Any) -> MemoryPlan:
-        return _build_plan(inv, MemoryPlanConfig.from_dict({**cfg.to_dict(), **changes}))
+        return _build_plan(inv, cfg.updated(**changes))
 
     def suggestion(text: str, other: MemoryPlan) -> Suggestion:
         return Suggestion(text, round(other.total_gb, 3), other.total_gb <= TIGHT_FRACTION * gpu)

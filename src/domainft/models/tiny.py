@@ -115,7 +115,7 @@ def build_tiny_model(
     import torch
     import transformers
 
-    cfg = TinyModelConfig.from_dict({**(config or TinyModelConfig()).to_dict(), **overrides})
+    cfg = (config or TinyModelConfig()).updated(**overrides)
     tokenizer = train_tiny_tokenizer(texts, vocab_size=cfg.vocab_size)
     tokenizer.model_max_length = cfg.max_position_embeddings
     config_cls_name, model_cls_name = ARCHITECTURES.get(cfg.architecture)

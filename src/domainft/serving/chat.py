@@ -224,11 +224,7 @@ class ChatSession:
         """
         if not isinstance(question, str) or not question.strip():
             raise ServingError("the question is empty")
-        settings = (
-            DecodingConfig.from_dict({**self.decoding.to_dict(), **decoding}, _where="decoding")
-            if decoding
-            else self.decoding
-        )
+        settings = self.decoding.updated(_where="decoding", **decoding) if decoding else self.decoding
         prepared = self.renderer.prepare(self.messages(question), settings.max_new_tokens, trim=True)
         if prepared.refused:
             assert prepared.gate is not None

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from domainft.errors import ServingError
-from domainft.models.generation import DecodingConfig
+from domainft.models.generation import DecodingConfig, left_pad, pad_token_id
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,10 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     error: str | None = None
+
+
+class QueueFullError(ServingError):
+    """Every place in the request queue is taken; the request may be retried shortly."""
 
 
 class Stream:
@@ -169,17 +173,16 @@ class _Row:
             self.stream._emit(("delta", visible[len(self.emitted) :]))
             self.emitted = visible
 
-    def close(self, prompt_tokens: int) -> Completion:
-        if self.finish is None:
+    def close(self, error: str | None = None) -> Completion:
+        """End the row: flush the held-back text and send its Completion (``error``: the batch failed)."""
+        if error is not None:
+            self.finish = "error"
+        elif self.finish is None:
             self.finish = "cancelled" if self.stream.cancelled else "length"
         final = self.text.rstrip()
-        self._emit_up_to(final)
-        completion = Completion(
-            text=final,
-            finish_reason=self.finish or "length",
-            prompt_tokens=prompt_tokens,
-            completion_tokens=len(self.ids),
-        )
+        if error is None:
+            self._emit_up_to(final)
+        completion = Completion(final, self.finish, len(self.stream.request.prompt_ids), len(self.ids), error)
         self.stream._emit(("done", completion))
         return completion
 
@@ -230,7 +233,7 @@ class GenerationEngine:
         eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
         eos_list = eos if isinstance(eos, list) else [eos]
         self.eos_ids = {i for i in [*eos_list, tokenizer.eos_token_id] if i is not None}
-        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        self.pad_id = pad_token_id(tokenizer)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -253,7 +256,7 @@ class GenerationEngine:
             except queue.Empty:
                 break
             stream.cancel()
-            _Row(stream, self.tokenizer, self.eos_ids).close(len(stream.request.prompt_ids))
+            _Row(stream, self.tokenizer, self.eos_ids).close()
 
     def __enter__(self) -> GenerationEngine:
         return self.start()
@@ -287,7 +290,7 @@ class GenerationEngine:
         try:
             self._queue.put_nowait(stream)
         except queue.Full:
-            raise ServingError(
+            raise QueueFullError(
                 f"the request queue is full ({self._queue.maxsize} waiting); retry shortly"
             ) from None
         return stream
@@ -353,19 +356,13 @@ class GenerationEngine:
         for stream in streams:
             row = _Row(stream, self.tokenizer, self.eos_ids)
             if stream.cancelled:  # the client left while the request waited
-                row.close(len(stream.request.prompt_ids))
+                row.close()
                 self.stats["cancelled"] += 1
             else:
                 rows.append(row)
         if not rows:
             return
-        prompts = [list(r.stream.request.prompt_ids) for r in rows]
-        width = max(len(p) for p in prompts)
-        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        attention = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, ids in enumerate(prompts):
-            input_ids[i, width - len(ids) :] = torch.as_tensor(ids, dtype=torch.long)
-            attention[i, width - len(ids) :] = 1
+        input_ids, attention = left_pad([r.stream.request.prompt_ids for r in rows], self.pad_id)
 
         class _Feed(StoppingCriteria):
             def __call__(self, ids: Any, scores: Any, **kwargs: Any) -> Any:
@@ -402,18 +399,10 @@ class GenerationEngine:
         finally:
             if was_training:
                 self.model.train()
-        for row, ids in zip(rows, prompts, strict=True):
-            if error is not None and row.finish is None:
-                row.finish = "error"
-            completion = row.close(len(ids)) if error is None else self._fail(row, len(ids), error)
+        for row in rows:
+            completion = row.close(error)
             self.stats["generated_tokens"] += completion.completion_tokens
             self.stats["cancelled"] += completion.finish_reason == "cancelled"
-
-    @staticmethod
-    def _fail(row: _Row, prompt_tokens: int, error: str) -> Completion:
-        completion = Completion(row.text.rstrip(), "error", prompt_tokens, len(row.ids), error)
-        row.stream._emit(("done", completion))
-        return completion
 
 
 def model_context_window(model: Any, tokenizer: Any | None = None) -> int:

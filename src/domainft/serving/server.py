@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import html
 import ipaddress
 import json
 import logging
@@ -32,7 +33,7 @@ from domainft.configuration import ConfigBase, config_field
 from domainft.errors import ConfigError, DataError, ServingError
 from domainft.models.generation import DecodingConfig
 from domainft.serving.chat import ChatConfig, ChatRenderer
-from domainft.serving.engine import Completion, GenerationEngine, GenerationRequest
+from domainft.serving.engine import Completion, GenerationEngine, GenerationRequest, QueueFullError
 from domainft.serving.protocol import (
     APIError,
     ChatCompletionRequest,
@@ -75,9 +76,13 @@ class ServerConfig(ConfigBase):
         self.require_range("port", 0, 65535)
 
     @property
-    def base_url(self) -> str:
+    def root_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/v1"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/v1"
 
 
 def is_loopback(host: str) -> bool:
@@ -101,7 +106,7 @@ def _chat_page(config: ServerConfig, auth_required: bool) -> str:
     # "</" cannot end the script element early once escaped
     blob = json.dumps(settings, ensure_ascii=False).replace("</", "<\\/")
     return page.replace("__DOMAINFT_SETTINGS__", blob).replace(
-        "__DOMAINFT_TITLE__", config.title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        "__DOMAINFT_TITLE__", html.escape(config.title)
     )
 
 
@@ -239,6 +244,7 @@ def create_app(
             service.authorize(request.headers.get("authorization"))
             req = parse_chat_request(await read_body(request))
             prepared, decoding = await run_in_threadpool(service.prepare, req)
+            stops = req.stop_strings()
         except APIError as exc:
             service.counts["rejected"] += 1
             return error_response(exc)
@@ -261,23 +267,10 @@ def create_app(
                 loop.call_soon_threadsafe(events.put_nowait, event)
 
         try:
-            stream = engine.submit(
-                GenerationRequest(prepared.prompt_ids, decoding, stop=req.stop_strings()), sink
-            )
-        except APIError as exc:
-            return error_response(exc)
-        except ServingError as exc:
+            stream = engine.submit(GenerationRequest(prepared.prompt_ids, decoding, stop=stops), sink)
+        except QueueFullError as exc:
             service.counts["rejected"] += 1
-            status = 503 if "queue is full" in str(exc) else 400
-            headers = {"Retry-After": "1"} if status == 503 else None
-            return error_response(
-                APIError(
-                    status,
-                    str(exc),
-                    type="server_error" if status == 503 else "invalid_request_error",
-                    headers=headers,
-                )
-            )
+            return error_response(APIError(503, str(exc), type="server_error", headers={"Retry-After": "1"}))
         service.counts["completions"] += 1
         if req.stream:
             headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -429,7 +422,7 @@ def serve(
             if self.started:
                 print(
                     f"serving {config.model_name!r}: OpenAI API at {config.base_url}, chat page at "
-                    f"{config.base_url[:-3]}/  (Ctrl-C stops)",
+                    f"{config.root_url}/  (Ctrl-C stops)",
                     flush=True,
                 )
 
