@@ -45,7 +45,7 @@ def test_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
 
 
 def test_example_recipe_trains_and_evaluates(tmp_path):
-    recipe = yaml.safe_load((ROOT / "examples/machinery/recipe.yaml").read_text())
+    recipe = yaml.safe_load((ROOT / "examples/quickstart/recipe.yaml").read_text())
     recipe["model"]["name_or_path"] = str(tmp_path / "tiny")
     recipe["training"].update(output_dir=str(tmp_path / "run"), num_train_epochs=2, disable_tqdm=True)
     recipe["evaluation"]["max_samples"] = 6
@@ -75,7 +75,7 @@ def test_demo_command_end_to_end(tmp_path):
 
 
 def test_quickstart_example_runs(tmp_path):
-    script = ROOT / "examples" / "quickstart.py"
+    script = ROOT / "examples" / "quickstart" / "quickstart.py"
     out = subprocess.run(
         [
             sys.executable,

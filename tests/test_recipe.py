@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_example_recipe_parses_into_the_component_configs():
-    recipe = Recipe.from_yaml(ROOT / "examples/machinery/recipe.yaml")
+    recipe = Recipe.from_yaml(ROOT / "examples/quickstart/recipe.yaml")
     assert recipe.data.path == "builtin:machinery_tickets" and recipe.data.stratify == "length"
     assert recipe.model.quantization == "nf4" and recipe.adapter.target_modules == [
         "attention",
@@ -25,7 +25,7 @@ def test_example_recipe_parses_into_the_component_configs():
 
 
 def test_round_trip(tmp_path):
-    recipe = Recipe.from_yaml(ROOT / "examples/machinery/recipe.yaml")
+    recipe = Recipe.from_yaml(ROOT / "examples/quickstart/recipe.yaml")
     recipe.to_yaml(tmp_path / "r.yaml")
     assert Recipe.from_yaml(tmp_path / "r.yaml") == recipe
     recipe.to_json(tmp_path / "r.json")

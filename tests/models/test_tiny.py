@@ -61,3 +61,30 @@ def test_invalid_inputs_are_named():
         TinyModelConfig(hidden_size=30, num_attention_heads=4)
     with pytest.raises(ConfigError, match="unknown field 'hiden_size'.*hidden_size"):
         TinyModelConfig.from_dict({"hiden_size": 3})
+
+
+def test_mixtral_is_a_mixture_of_experts_that_trains_with_lora_on_attention(tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from domainft import LoraAdapterFactory
+
+    path = build_tiny_model(TEXTS, tmp_path / "moe", architecture="mixtral", num_local_experts=4)
+    config = json.loads((path / "config.json").read_text())
+    assert config["model_type"] == "mixtral"
+    assert (config["num_local_experts"], config["num_experts_per_tok"]) == (4, 2)
+    model = AutoModelForCausalLM.from_pretrained(path)
+    tok = AutoTokenizer.from_pretrained(path)
+    with pytest.raises(ConfigError, match="fused parameters"):
+        LoraAdapterFactory(r=4, target_modules="attention+mlp").apply(model)
+    peft_model = LoraAdapterFactory(r=4, target_modules="attention").apply(model)
+    batch = tok(["the pump leaks oil"], return_tensors="pt")
+    loss = peft_model(**batch, labels=batch["input_ids"]).loss
+    loss.backward()
+    grads = [p.grad for n, p in peft_model.named_parameters() if "lora_" in n]
+    assert grads and all(g is not None for g in grads) and any(torch.count_nonzero(g) for g in grads)
+
+
+def test_expert_counts_are_checked():
+    with pytest.raises(ConfigError, match="num_experts_per_tok"):
+        TinyModelConfig(architecture="mixtral", num_local_experts=2, num_experts_per_tok=3)

@@ -25,8 +25,12 @@ _LLAMA_LIKE = {
     "attention": ["q_proj", "k_proj", "v_proj", "o_proj"],
     "mlp": ["gate_proj", "up_proj", "down_proj"],
 }
-for _name in ("llama", "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "olmo2"):
+for _name in ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "olmo2"):
     TARGET_PRESETS.register(_name, _LLAMA_LIKE)
+# Mixture-of-experts models keep their experts as fused 3-D parameters (transformers 5), not Linear
+# modules: their "mlp" preset is empty and asking for it is an error that says so.
+for _name in ("mixtral", "qwen2_moe", "qwen3_moe"):
+    TARGET_PRESETS.register(_name, {"attention": _LLAMA_LIKE["attention"], "mlp": []})
 TARGET_PRESETS.register(
     "falcon", {"attention": ["query_key_value", "dense"], "mlp": ["dense_h_to_4h", "dense_4h_to_h"]}
 )
@@ -205,6 +209,12 @@ class LoraAdapterFactory:
                     ) from None
                 parts = ["attention", "mlp"] if item == "attention+mlp" else [item]
                 for part in parts:
+                    if not presets[part]:
+                        raise ConfigError(
+                            f"target_modules preset {part!r} has no Linear modules on architecture "
+                            f"{model_type!r}: its experts are fused parameters that LoRA cannot wrap as "
+                            "modules; target 'attention' (plus module names such as lm_head) instead"
+                        )
                     resolved.extend(presets[part])
             else:
                 resolved.append(item)

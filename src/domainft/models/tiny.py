@@ -2,7 +2,8 @@
 
 The tokenizer is a byte-level BPE trained on the given texts (so the vocabulary fits the domain),
 with ``<s>``, ``</s>``, ``<pad>``, ``<unk>`` and role tokens, and a chat template. The model is a
-randomly initialised Llama (or Mistral) of a few hundred thousand parameters. Both are saved with
+randomly initialised Llama, Mistral or Mixtral (mixture of experts) of a few hundred thousand
+parameters. Both are saved with
 ``save_pretrained`` and load through the Auto classes; the result is deterministic for a seed.
 
 Example:
@@ -35,17 +36,23 @@ TINY_CHAT_TEMPLATE = (
 )
 ROLE_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>"]
 
-#: Architectures the builder knows: name -> (config class path, model class path).
+#: Architectures the builder knows: name -> (config class, model class) in ``transformers``.
 ARCHITECTURES: Registry[tuple[str, str]] = Registry("tiny architecture")
 ARCHITECTURES.register("llama", ("LlamaConfig", "LlamaForCausalLM"))
 ARCHITECTURES.register("mistral", ("MistralConfig", "MistralForCausalLM"))
+ARCHITECTURES.register("mixtral", ("MixtralConfig", "MixtralForCausalLM"))
+
+#: Architectures whose MLP is a mixture of experts (they get the expert fields of TinyModelConfig).
+MOE_ARCHITECTURES = frozenset({"mixtral"})
 
 
 @dataclass
 class TinyModelConfig(ConfigBase):
     """Size and seed of a tiny model built by :func:`build_tiny_model`."""
 
-    architecture: Literal["llama", "mistral"] = config_field("llama", help="Architecture family.")
+    architecture: Literal["llama", "mistral", "mixtral"] = config_field(
+        "llama", help="Architecture family; 'mixtral' is a sparse mixture of experts."
+    )
     vocab_size: int = config_field(1024, help="BPE vocabulary size (special tokens included).")
     hidden_size: int = config_field(64, help="Width of the residual stream.")
     intermediate_size: int = config_field(128, help="Width of the MLP.")
@@ -53,6 +60,8 @@ class TinyModelConfig(ConfigBase):
     num_attention_heads: int = config_field(4, help="Attention heads.")
     num_key_value_heads: int = config_field(2, help="Key/value heads (grouped-query attention).")
     max_position_embeddings: int = config_field(1024, help="Longest sequence the model accepts.")
+    num_local_experts: int = config_field(4, help="Experts per MoE layer (mixtral only).")
+    num_experts_per_tok: int = config_field(2, help="Experts each token is routed to (mixtral only).")
     seed: int = config_field(0, help="Seed of the weight initialisation.")
 
     def validate(self) -> None:
@@ -63,6 +72,11 @@ class TinyModelConfig(ConfigBase):
             )
         if self.num_attention_heads % self.num_key_value_heads:
             raise ConfigError("TinyModelConfig.num_attention_heads must be a multiple of num_key_value_heads")
+        if not 1 <= self.num_experts_per_tok <= self.num_local_experts:
+            raise ConfigError(
+                f"TinyModelConfig.num_experts_per_tok={self.num_experts_per_tok} must be between 1 and "
+                f"num_local_experts={self.num_local_experts}"
+            )
         if self.vocab_size < 300:
             raise ConfigError(
                 f"TinyModelConfig.vocab_size={self.vocab_size}: use at least 300 (256 bytes + specials)"
@@ -119,6 +133,11 @@ def build_tiny_model(
     tokenizer = train_tiny_tokenizer(texts, vocab_size=cfg.vocab_size)
     tokenizer.model_max_length = cfg.max_position_embeddings
     config_cls_name, model_cls_name = ARCHITECTURES.get(cfg.architecture)
+    experts = (
+        {"num_local_experts": cfg.num_local_experts, "num_experts_per_tok": cfg.num_experts_per_tok}
+        if cfg.architecture in MOE_ARCHITECTURES
+        else {}
+    )
     model_config = getattr(transformers, config_cls_name)(
         vocab_size=len(tokenizer),
         hidden_size=cfg.hidden_size,
@@ -131,6 +150,7 @@ def build_tiny_model(
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=False,
+        **experts,
     )
     generator_state = torch.random.get_rng_state()
     try:

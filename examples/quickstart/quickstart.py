@@ -1,6 +1,6 @@
 """The five components chained in plain Python, offline, on the bundled machinery tickets.
 
-    python examples/quickstart.py [--output-dir runs/quickstart] [--epochs 20]
+    python examples/quickstart/quickstart.py [--output-dir runs/quickstart] [--epochs 20]
 
 Swap ``build_tiny_model`` for your own base model folder to run it for real.
 """

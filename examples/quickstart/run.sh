@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 domainft tiny-model --data builtin:machinery_tickets --output runs/tiny-machinery
-domainft train examples/machinery/recipe.yaml
-domainft evaluate examples/machinery/recipe.yaml
+domainft train examples/quickstart/recipe.yaml
+domainft evaluate examples/quickstart/recipe.yaml
