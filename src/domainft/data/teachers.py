@@ -13,6 +13,10 @@ Built-in backends (``get_teacher(name, **options)``):
   batched generation with the tokenizer's chat template when it has one.
 - ``"template"``: no model; fills format strings from the record fields, or picks sentences out
   of a passage, so the whole pipeline runs offline and deterministically.
+- ``"lookup"``: replays recorded replies (a translation memory, reviewed replies) keyed by the input.
+
+:func:`teacher_text_fn` turns any teacher into a ``str -> str`` function for
+``DatasetBuilder.map_text`` (e.g. translating rows written in another language).
 
 Example:
     >>> from domainft.data.teachers import get_teacher
@@ -551,3 +555,114 @@ class TemplateTeacher(Teacher):
                     "SyntheticQAGenerator, or pass contexts= to complete()"
                 )
             emit(i, self.reply(context))
+
+
+# ---------------------------------------------------------------------------------------------- lookup
+
+
+def _normalise_key(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+@register_teacher("lookup")
+class LookupTeacher(Teacher):
+    """Replays recorded replies: a table ``{input text: reply}`` keyed by the last user message.
+
+    A translation memory, a reviewed set of teacher replies, or the replies of an earlier run, used
+    offline and deterministically. Keys match after whitespace normalisation; an input that is not
+    in the table is a failed call (kind ``"missing"``), never a guess. Give ``table=`` or a JSON
+    Lines ``path=`` with the ``key`` and ``value`` fields of each line.
+
+    Example:
+        >>> teacher = get_teacher("lookup", table={"Pompa rumorosa": "Noisy pump"})
+        >>> teacher.complete([[{"role": "user", "content": "Pompa  rumorosa"}],
+        ...                   [{"role": "user", "content": "Altro"}]])[0]
+        'Noisy pump'
+    """
+
+    backend = "lookup"
+    cacheable = False
+
+    def __init__(
+        self,
+        table: Mapping[str, str] | None = None,
+        path: str | Path | None = None,
+        key: str = "source",
+        value: str = "target",
+    ) -> None:
+        from domainft.errors import DataError
+        from domainft.utils.io import read_jsonl
+
+        if (table is None) == (path is None):
+            raise ConfigError("the lookup teacher needs exactly one of table= or path=")
+        entries: dict[str, str] = {}
+        if path is not None:
+            for lineno, row in enumerate(read_jsonl(path, DataError), 1):
+                if not isinstance(row, dict) or not isinstance(row.get(key), str):
+                    raise DataError(f"{path}: entry {lineno}: needs a string field {key!r}")
+                if not isinstance(row.get(value), str):
+                    raise DataError(f"{path}: entry {lineno}: needs a string field {value!r}")
+                entries[_normalise_key(row[key])] = row[value]
+            self.source = str(path)
+        else:
+            for k, v in dict(table or {}).items():
+                if not isinstance(k, str) or not isinstance(v, str):
+                    raise ConfigError(f"the lookup teacher's table maps strings to strings; got {k!r}: {v!r}")
+                entries[_normalise_key(k)] = v
+            self.source = "table"
+        self.table = entries
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def settings(self) -> dict[str, Any]:
+        digest = hashlib.sha256(canonical_json(self.table).encode("utf-8")).hexdigest()[:16]
+        return {"source": self.source, "entries": len(self.table), "table_sha256": digest}
+
+    def _complete(
+        self, batch: list[list[Mapping[str, Any]]], contexts: list[dict[str, Any]], emit: Emit
+    ) -> None:
+        for i, messages in enumerate(batch):
+            user = [m for m in messages if m.get("role") == "user"]
+            text = _normalise_key(user[-1]["content"]) if user else ""
+            reply = self.table.get(text)
+            if reply is None:
+                emit(i, TeacherFailure(f"no recorded reply for {text[:60]!r}", kind="missing"))
+            else:
+                emit(i, reply)
+
+
+# ---------------------------------------------------------------------------------------------- as a function
+
+
+def teacher_text_fn(
+    teacher: Teacher,
+    instruction: str | None = None,
+    when: Callable[[str], bool] | None = None,
+) -> Callable[[str], str]:
+    """A ``str -> str`` function that asks ``teacher`` to rewrite each text (for ``map_text``).
+
+    ``instruction`` goes in a system message (e.g. "Translate into English; reply with the
+    translation only"); texts for which ``when(text)`` is false, and empty texts, are returned
+    unchanged without a call. A failed call raises :class:`~domainft.errors.ModelError`, so
+    ``DatasetBuilder.map_text(fn, on_error="drop")`` drops the row and records the error.
+
+    Example:
+        >>> memory = get_teacher("lookup", table={"Pompa rumorosa": "Noisy pump"})
+        >>> translate = teacher_text_fn(memory, "Translate into English.", when=lambda t: "Pompa" in t)
+        >>> translate("Pompa rumorosa"), translate("Belt slips")
+        ('Noisy pump', 'Belt slips')
+    """
+    if not isinstance(teacher, Teacher):
+        raise ConfigError(f"teacher_text_fn: teacher must be a Teacher, got {type(teacher).__name__}")
+    system = [{"role": "system", "content": instruction}] if instruction and instruction.strip() else []
+
+    def rewrite(text: str) -> str:
+        if not text.strip() or (when is not None and not when(text)):
+            return text
+        (reply,) = teacher.complete([[*system, {"role": "user", "content": text}]])
+        if isinstance(reply, TeacherFailure):
+            raise ModelError(f"teacher {teacher.name!r} failed: {reply.error}")
+        return reply.strip()
+
+    return rewrite
