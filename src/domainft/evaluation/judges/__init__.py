@@ -6,7 +6,9 @@ A judge backend is anything that turns chat conversations into replies: the same
 slot. Backends are registered by name (``register_judge``) as factories ``(config, **objects)``;
 built in: ``"openai"`` (any OpenAI-compatible server through :class:`~domainft.llm.ChatClient`:
 retries, backoff, timeouts, ``max_workers`` requests at once) and ``"transformers"`` (an
-in-process model, greedy decoding with its chat template). The judge always decodes at temperature 0.
+in-process model, greedy decoding with its chat template), plus ``"similarity"``, an offline stand-in
+that is not an LLM (embedding similarity to the reference answer). The judge always decodes at
+temperature 0.
 
 Example:
     >>> from domainft.data.teachers import Teacher
@@ -76,6 +78,7 @@ def available_judges() -> list[str]:
 # Built-in backends register on import; the judge, pairwise comparison and the metric follow.
 from domainft.evaluation.judges import backends as _backends  # noqa: E402, F401
 from domainft.evaluation.judges import metric as _metric  # noqa: E402, F401
+from domainft.evaluation.judges import similarity as _similarity  # noqa: E402, F401
 from domainft.evaluation.judges.config import JudgeConfig  # noqa: E402
 from domainft.evaluation.judges.judge import GradingResult, LLMJudge, build_backend, get_judge  # noqa: E402
 from domainft.evaluation.judges.pairwise import PairwiseExample, PairwiseResult, pairwise_compare  # noqa: E402
