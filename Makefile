@@ -14,8 +14,10 @@ export RAGAS_DO_NOT_TRACK := true
 export HF_HUB_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export TOKENIZERS_PARALLELISM := false
+export NO_MKDOCS_2_WARNING := 1
+LINT_PATHS := src tests benchmarks examples docs/hooks
 
-.PHONY: install demo test test-all lint format bench clean
+.PHONY: install demo test test-notebooks test-all docs lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,19 +34,27 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Every example notebook, executed in quick mode (DOMAINFT_QUICK=1) with its folder as the working directory.
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest -m notebook tests/examples
+
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m ""
 
+# The documentation site, into site/; any warning (broken link, bad docstring) fails the build.
+docs: $(STAMP)
+	PYTHONPATH=src $(BIN)/mkdocs build --strict
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks examples
-	$(BIN)/ruff check --fix src tests benchmarks examples
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_startup.py
 
 clean:
-	rm -rf $(VENV) runs build dist src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) runs site build dist src/*.egg-info .pytest_cache .ruff_cache
