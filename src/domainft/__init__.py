@@ -3,7 +3,7 @@
 Heavy libraries (torch, transformers, peft) are imported only when a component is first used,
 so ``import domainft`` stays cheap.
 
-Example:
+Examples:
     >>> import domainft
     >>> domainft.__version__ >= "0.1"
     True

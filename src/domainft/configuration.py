@@ -1,6 +1,6 @@
 """Base class of every config dataclass: validation of types, dict/YAML/JSON round trips.
 
-Example:
+Examples:
     >>> from dataclasses import dataclass, field
     >>> from domainft.configuration import ConfigBase
     >>> @dataclass
@@ -173,7 +173,7 @@ class ConfigBase:
     def updated(self: C, *, _where: str | None = None, **changes: Any) -> C:
         """A validated copy with ``changes`` applied (unknown names get a "did you mean" hint).
 
-        Example:
+        Examples:
             >>> from domainft.models.generation import DecodingConfig
             >>> DecodingConfig(max_new_tokens=64).updated(do_sample=True).max_new_tokens
             64

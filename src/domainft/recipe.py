@@ -2,7 +2,7 @@
 
 Its top-level sections are the components' config dataclasses.
 
-Example:
+Examples:
     >>> from domainft.recipe import Recipe
     >>> recipe = Recipe.from_dict({"model": {"name_or_path": "runs/tiny", "quantization": None}})
     >>> recipe.training.num_train_epochs

@@ -1,6 +1,6 @@
 """A small name -> object registry used for formats, templates, metrics and presets.
 
-Example:
+Examples:
     >>> from domainft.registry import Registry
     >>> colours = Registry("colour")
     >>> @colours.register("red")

@@ -3,7 +3,7 @@
 Every split has string columns ``id``, ``prompt`` and ``response`` (first, in that order) plus any
 other columns of the data.
 
-Example:
+Examples:
     >>> from domainft.data.builder import DatasetBuilder
     >>> records = [{"machine": "press", "problem": f"fault {i}", "fix": f"step {i}", "hours": i / 2}
     ...            for i in range(20)]
@@ -86,7 +86,7 @@ class RowFormatter(string.Formatter):
 
     With ``lenient=True`` a field the row lacks renders empty too instead of raising ``KeyError``.
 
-    Example:
+    Examples:
         >>> RowFormatter(lenient=True).vformat("{a}-{b}-{c:g}", (), {"a": None, "c": 1.5})
         '--1.5'
     """
@@ -128,7 +128,7 @@ class DatasetBuilder:
     so ids stay stable whatever cleaning later drops. Building does not change the builder: calling
     ``build()`` twice gives equal results.
 
-    Example:
+    Examples:
         >>> from domainft.data.builder import DatasetBuilder
         >>> b = DatasetBuilder.from_records([{"q": f"question {i}", "a": f"answer {i}"} for i in range(10)])
         >>> dsd = b.with_columns(prompt="q", response="a").split(validation=0.2, test=0.0).build()
@@ -180,7 +180,7 @@ class DatasetBuilder:
         ``DatasetDict`` are kept (as a ``split`` column that :meth:`build` uses) unless :meth:`split` is
         called with sizes. Rows the format cannot use are listed by :meth:`dropped`.
 
-        Example:
+        Examples:
             >>> import datasets
             >>> dsd = datasets.DatasetDict(
             ...     train=datasets.Dataset.from_list([{"instruction": f"Step {i}?", "output": "Yes."}
@@ -285,7 +285,7 @@ class DatasetBuilder:
     def from_config(cls, config: DataConfig) -> DatasetBuilder:
         """Load ``config.path``, keep the first ``max_samples`` rows, map columns, clean, set the split.
 
-        Example:
+        Examples:
             >>> from domainft.data.config import DataConfig
             >>> cfg = DataConfig(path="builtin:machinery_tickets", max_samples=50,
             ...                  columns={"prompt": "{machine_type}: {problem}", "response": "solution"})

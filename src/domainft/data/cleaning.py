@@ -8,7 +8,7 @@ rules), ``drop_matching``, ``drop_missing``, ``dedup`` (exact, on normalised tex
 :func:`run_steps` applies a list of them and fills one :class:`CleaningReport`; nothing is dropped
 without a record in it.
 
-Example:
+Examples:
     >>> from datasets import Dataset
     >>> from domainft.data.cleaning import clean_dataset
     >>> ds = Dataset.from_list([
@@ -52,7 +52,7 @@ def normalize_text(text: str, form: str | None = "NFKC") -> str:
     compatibility characters (full-width letters, ligatures, no-break spaces); pass ``form="NFC"`` to
     keep them.
 
-    Example:
+    Examples:
         >>> normalize_text("  Check\\t the  belt.\\r\\n\\n\\n\\nThen restart. ")
         'Check the belt.\\n\\nThen restart.'
         >>> normalize_text("ﬁlter ＡＢＣ")
@@ -68,7 +68,7 @@ def normalize_text(text: str, form: str | None = "NFKC") -> str:
 def dedup_key(text: str) -> str:
     """The form under which two texts count as exact duplicates: normalised, case-folded, one space.
 
-    Example:
+    Examples:
         >>> dedup_key("Check  the BELT.\\n") == dedup_key("check the belt.")
         True
     """
@@ -80,7 +80,7 @@ def html_to_text(text: str) -> str:
 
     Text without tags or entities is returned unchanged.
 
-    Example:
+    Examples:
         >>> html_to_text("<p>Reset the <b>breaker</b> &amp; retry.</p><script>x()</script><p>Done</p>")
         'Reset the breaker & retry.\\nDone'
     """
@@ -223,7 +223,7 @@ CLEANING_STEPS: Registry[Step] = Registry("cleaning step")
 def register_cleaning_step(name: str, *, overwrite: bool = False) -> Callable[[Step], Step]:
     """Decorator registering ``fn(ds, **params) -> StepOutcome`` under ``name``.
 
-    Example:
+    Examples:
         >>> from domainft.data.cleaning import register_cleaning_step, StepOutcome, known_steps
         >>> @register_cleaning_step("drop_short_demo")
         ... def drop_short(ds, min_chars=3):
@@ -568,7 +568,7 @@ def outlier_bounds(
 ) -> tuple[float, float]:
     """``(low, high)`` bounds: Tukey fences ``Q1 - k*IQR, Q3 + k*IQR`` or the given percentiles.
 
-    Example:
+    Examples:
         >>> outlier_bounds([10, 11, 12, 13, 14, 15, 16, 17, 200])
         (6.0, 22.0)
     """

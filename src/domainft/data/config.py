@@ -1,6 +1,6 @@
 """``DataConfig``: the ``data:`` section of a recipe, consumed by ``DatasetBuilder.from_config``.
 
-Example:
+Examples:
     >>> from domainft.data.config import DataConfig
     >>> cfg = DataConfig(path="builtin:machinery_tickets",
     ...                  columns={"prompt": "Machine: {machine_type}. Problem: {problem}",

@@ -7,7 +7,7 @@ code is dropped unless ``keep_code_blocks=True``); plain text is split into para
 Blocks are then split into sentences by a Punkt tokenizer trained on the corpus itself (no downloaded
 nltk data), and whole sentences are packed into passages of a target size.
 
-Example:
+Examples:
     >>> import tempfile, pathlib
     >>> from domainft.data.documents import DocumentConfig, read_documents
     >>> tmp = tempfile.TemporaryDirectory()
@@ -223,7 +223,7 @@ def register_document_parser(
 def parse_document(text: str, suffix: str, config: DocumentConfig | None = None) -> ParsedDocument:
     """Title and blocks of already decoded ``text`` from a file ending in ``suffix`` (unknown: plain text).
 
-    Example:
+    Examples:
         >>> from domainft.data.documents import parse_document
         >>> doc = parse_document("<title>Pumps</title><nav>Home</nav><p>Check&nbsp;the seal.</p>", ".html")
         >>> doc.title, [b.text for b in doc.blocks]
@@ -354,7 +354,7 @@ _INLINE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 def strip_markdown_inline(text: str) -> str:
     """Markdown inline syntax -> plain text (code spans keep their content verbatim).
 
-    Example:
+    Examples:
         >>> from domainft.data.documents import strip_markdown_inline
         >>> strip_markdown_inline("See **the** [manual](http://x.org) and `snake_case_name`.")
         'See the manual and snake_case_name.'
@@ -506,7 +506,7 @@ def train_sentence_splitter(
     ``languages`` and ``abbreviations`` are always added. Training reads at most ``max_chars``
     characters.
 
-    Example:
+    Examples:
         >>> from domainft.data.documents import split_sentences, train_sentence_splitter
         >>> tok = train_sentence_splitter(["Dr. Lan met Prof. Hoa in Hue. They talked."])
         >>> split_sentences("Dr. Lan met Prof. Hoa in Hue. They talked.", tok)
@@ -556,7 +556,7 @@ def split_sentences(text: str, tokenizer: PunktSentenceTokenizer | None = None) 
 
     Without ``tokenizer`` a splitter is trained on ``text`` itself (English abbreviation hints).
 
-    Example:
+    Examples:
         >>> from domainft.data.documents import split_sentences
         >>> split_sentences("Dr. Lan was born in Hanoi, e.g. in the old quarter. She became a doctor.")
         ['Dr. Lan was born in Hanoi, e.g. in the old quarter.', 'She became a doctor.']

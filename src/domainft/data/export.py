@@ -5,7 +5,7 @@ per line (system turn optional, then alternating user/assistant turns, ending wi
 the layout hosted fine-tuning services accept, so a closed model can be tuned and benchmarked on the
 very same split. ``register_exporter`` adds formats.
 
-Example:
+Examples:
     >>> import datasets, json, tempfile, pathlib
     >>> from domainft.data.export import export_jsonl
     >>> ds = datasets.Dataset.from_list([{"id": "t1", "prompt": "Belt slips?", "response": "Tighten it."}])
@@ -38,7 +38,7 @@ def register_exporter(name: str, *, overwrite: bool = False) -> Callable[[Export
 
     ``messages`` is the row's conversation (system turn included when there is one).
 
-    Example:
+    Examples:
         >>> @register_exporter("qa-demo")
         ... def qa(row, messages):
         ...     return {"q": messages[-2]["content"], "a": messages[-1]["content"]}

@@ -19,7 +19,7 @@ A conversion never drops a row silently: a row it cannot use (e.g. a conversatio
 assistant turn) is returned in ``rejected`` with a reason, and the builder adds it to its cleaning
 report.
 
-Example:
+Examples:
     >>> from domainft.data.formats import apply_format
     >>> import datasets
     >>> ds = datasets.Dataset.from_list([{"conversations": [
@@ -87,7 +87,7 @@ def register_format(
     """Decorator registering a record format; the function maps a list of row dicts to
     ``(canonical_rows, rejected)`` where each rejected item is ``{"row_index": i, "reason": ..., ...}``.
 
-    Example:
+    Examples:
         >>> from domainft.data.formats import register_format, known_formats
         >>> @register_format("faq-demo", detect=lambda cols: {"q", "a"} <= cols, consumes=("q", "a"))
         ... def faq(rows):
@@ -115,7 +115,7 @@ def known_formats() -> list[str]:
 def detect_format(columns: Sequence[str]) -> str | None:
     """The first registered format whose ``detect`` accepts ``columns``; None when none does.
 
-    Example:
+    Examples:
         >>> detect_format(["instruction", "input", "output"])
         'alpaca'
         >>> detect_format(["question", "answer"]) is None
@@ -184,7 +184,7 @@ def _text(value: Any) -> str | None:
 def conversation_fields(messages: list[dict[str, str]]) -> dict[str, Any]:
     """``prompt``, ``response`` and ``system`` of a conversation ending with an assistant turn.
 
-    Example:
+    Examples:
         >>> conversation_fields([{"role": "system", "content": "Be brief."},
         ...                      {"role": "user", "content": "Hi"},
         ...                      {"role": "assistant", "content": "Hello"}])

@@ -4,7 +4,7 @@ A test question that is a light edit of a training question measures memory, not
 compares every validation and test prompt with every training prompt (see
 :mod:`domainft.data.near_duplicates`) and lists the pairs above a similarity threshold.
 
-Example:
+Examples:
     >>> import datasets
     >>> from domainft.data.leakage import find_leakage
     >>> dsd = datasets.DatasetDict(

@@ -19,7 +19,7 @@ many texts down, so in a small or very repetitive set the same edit gives a lowe
 a large, varied one (``use_idf=False`` compares plain n-gram profiles). Empty strings, whitespace-only
 strings and None are ignored: they are never part of a pair.
 
-Example:
+Examples:
     >>> from domainft.data.near_duplicates import near_duplicate_groups, near_duplicate_pairs
     >>> texts = ["How do I reset the press?", "How do I reset the  press ?", "Grease the bearing.", None]
     >>> [(p.i, p.j, round(p.similarity, 2)) for p in near_duplicate_pairs(texts, threshold=0.75)]
@@ -88,7 +88,7 @@ def register_near_duplicate_method(
     every pair with ``similarity >= threshold``. Order and duplicates do not matter: the caller sorts
     and de-duplicates. Usable as a decorator.
 
-    Example:
+    Examples:
         >>> from domainft.data.near_duplicates import near_duplicate_pairs, register_near_duplicate_method
         >>> @register_near_duplicate_method("same_length", overwrite=True)
         ... def same_length(a, b, *, threshold, progress):
@@ -168,7 +168,7 @@ def near_duplicate_groups(
     group gets None and every other member gets the earliest row's index, so keeping the rows whose
     value is None keeps the first of each group. Empty and None texts always get None.
 
-    Example:
+    Examples:
         >>> from domainft.data.near_duplicates import near_duplicate_groups
         >>> near_duplicate_groups(["Check the oil level.", "Belt slips.", "check the oil level!"], 0.7)
         [None, None, 0]

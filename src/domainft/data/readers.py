@@ -9,7 +9,7 @@ reads a dataset shipped with domainft (see :mod:`domainft.data.samples`).
 Text files must be UTF-8 (a byte-order mark is allowed); other bytes raise ``DataError`` naming the
 file, line and column of the first bad byte.
 
-Example:
+Examples:
     >>> import json, tempfile, pathlib
     >>> from domainft.data.readers import read_records
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "faq.jsonl"
@@ -55,7 +55,7 @@ def register_reader(
 
     ``suffixes`` (e.g. ``[".xml"]``) let :func:`read_records` pick the reader from the file name.
 
-    Example:
+    Examples:
         >>> from domainft.data.readers import register_reader, known_readers
         >>> @register_reader("lines-demo", suffixes=[".linesdemo"])
         ... def read_lines(path):
@@ -162,7 +162,7 @@ def read_records(path: str | Path, reader: str | None = None, **options: Any) ->
 def read_text(path: Path, encoding: str = "utf-8") -> str:
     """The text of ``path``; undecodable bytes raise ``DataError`` naming the line and column (characters).
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> bad = pathlib.Path(tempfile.mkdtemp()) / "bad.csv"
         >>> _ = bad.write_bytes(b"prompt,response\\nCaf\\xe9,ok\\n")

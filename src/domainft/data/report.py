@@ -7,7 +7,7 @@ leakage), near-duplicate pairs across train and the other splits, top terms, top
 or LDA), a time trend when the data has a timestamp column, and the cleaning report when given.
 ``report.save(directory)`` writes ``report.json``, a self-contained ``report.html`` and the PNGs.
 
-Example:
+Examples:
     >>> import tempfile
     >>> from datasets import Dataset, DatasetDict
     >>> from domainft.data.report import DataReportConfig, DatasetReport, dataset_report
@@ -69,7 +69,7 @@ _SNIPPET = 200
 class DataReportConfig(ConfigBase):
     """What :func:`dataset_report` analyses and how.
 
-    Example:
+    Examples:
         >>> from domainft.data.report import DataReportConfig
         >>> cfg = DataReportConfig(n_topics=3, topic_method="lda", time_frequency="month")
         >>> DataReportConfig.from_dict(cfg.to_dict()) == cfg
@@ -159,7 +159,7 @@ TOPIC_METHODS: Registry[TopicMethod] = Registry("topic method")
 def register_topic_method(name: str, *, overwrite: bool = False) -> Callable[[TopicMethod], TopicMethod]:
     """Decorator registering ``fn(texts, n_topics, seed) -> TopicModel`` as a ``topic_method``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from domainft.data.report import TopicModel, register_topic_method
         >>> @register_topic_method("one-topic-demo")

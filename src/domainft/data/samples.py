@@ -2,7 +2,7 @@
 
 They live in ``domainft/data/resources/NAME.jsonl``.
 
-Example:
+Examples:
     >>> from domainft.data.samples import builtin_path, available_builtins
     >>> "machinery_tickets" in available_builtins()
     True

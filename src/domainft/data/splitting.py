@@ -1,7 +1,7 @@
 """Deterministic train/validation/test splits: fractions or absolute sizes, stratified by length,
 grouped by a key (no group spans two splits), or taken from a column naming each row's split.
 
-Example:
+Examples:
     >>> from datasets import Dataset
     >>> from domainft.data.splitting import split_dataset
     >>> ds = Dataset.from_dict({"prompt": [f"q{i}" for i in range(20)],
@@ -76,7 +76,7 @@ def split_sizes(n: int, validation: Size, test: Size, train: Size | None = None)
     A float is a fraction of ``n`` (rounded half up; a non-zero fraction gives >= 1 row), an int a row
     count. ``train=None`` takes every remaining row; a smaller ``train`` leaves the rest unused.
 
-    Example:
+    Examples:
         >>> split_sizes(100, 0.1, 0.1)
         (80, 10, 10)
         >>> split_sizes(5, 0.1, 0.0)

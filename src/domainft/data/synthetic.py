@@ -26,7 +26,7 @@ Every teacher reply is appended to ``<cache_dir>/responses.jsonl`` as soon as it
 the teacher's fingerprint, the exact messages and the generation settings; a rerun answers from the
 cache (zero new calls) and a crashed run resumes where it stopped. Failed calls are not cached.
 
-Example:
+Examples:
     >>> from domainft.data.synthetic import SyntheticConfig, SyntheticQAGenerator
     >>> from domainft.data.teachers import get_teacher
     >>> records = [{"id": "T1", "machine": "press", "problem": "no pressure", "fix": "Replace the seal."}]
@@ -114,7 +114,7 @@ def register_validator(
 ) -> Any:
     """Register an answer check under ``name`` (directly or as a decorator).
 
-    Example:
+    Examples:
         >>> @register_validator("short", instruction="Answer in at most 20 words.", overwrite=True)
         ... def short(answer):
         ...     return None if len(answer.split()) <= 20 else "longer than 20 words"
@@ -143,7 +143,7 @@ _STEP = re.compile(r"^\s*(\d{1,3})[.)]\s+\S")
 def numbered_steps(answer: str) -> str | None:
     """At least two lines ``1. ...``, ``2. ...`` numbered from 1 without gaps (other lines allowed).
 
-    Example:
+    Examples:
         >>> numbered_steps("1. Stop the pump.\\n2. Replace the seal.") is None
         True
         >>> numbered_steps("Stop the pump and replace the seal.")
@@ -217,7 +217,7 @@ def parse_qa_pairs(text: str) -> list[dict[str, Any]]:
     object holding one array (``{"pairs": [...]}``), and ``Q: ... A: ...`` lines. Items that are not
     pairs come back as ``{"question": None, "answer": None, "invalid": item}``.
 
-    Example:
+    Examples:
         >>> parse_qa_pairs('Sure!\\n```json\\n[{"question": "Why?", "answer": "Because."}]\\n```')
         [{'question': 'Why?', 'answer': 'Because.'}]
         >>> parse_qa_pairs("Q: Oil interval?\\nA: Every 500 h.")
@@ -243,7 +243,7 @@ _LABEL = re.compile(r"^\s*(?:question|answer|q|a)\s*:\s*", re.IGNORECASE)
 def clean_reply(text: str) -> str:
     """A single-text reply without surrounding whitespace, quotes or a ``Question:``/``Answer:`` label.
 
-    Example:
+    Examples:
         >>> clean_reply('  Question: "Why does the belt slip?" ')
         'Why does the belt slip?'
     """
@@ -275,7 +275,7 @@ def _sha256(text: str) -> str:
 class SyntheticConfig(ConfigBase):
     """What the teacher is asked, how replies are checked, and where they are cached.
 
-    Example:
+    Examples:
         >>> cfg = SyntheticConfig(mode="documents", questions_per_passage=3,
         ...                       answer_validator="numbered_steps")
         >>> cfg.teacher, cfg.text_column
@@ -420,7 +420,7 @@ class ResponseCache:
     Each reply is one line, written and flushed to disk as soon as it arrives. A line cut short by a
     crash is skipped (and counted in ``skipped_lines``) when the cache is read back.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> cache = ResponseCache(tempfile.mkdtemp())
         >>> cache.put("k1", "a reply", teacher="template")

@@ -18,7 +18,7 @@ Built-in backends (``get_teacher(name, **options)``):
 :func:`teacher_text_fn` turns any teacher into a ``str -> str`` function for
 ``DatasetBuilder.map_text`` (e.g. translating rows written in another language).
 
-Example:
+Examples:
     >>> from domainft.data.teachers import get_teacher
     >>> teacher = get_teacher("template", question="Why does the {machine} stop?", answer="{fix}")
     >>> context = {"task": "qa", "mode": "records", "n": 1, "fields": {"machine": "press", "fix": "Oil it."}}
@@ -145,7 +145,7 @@ def register_teacher(
 ) -> Any:
     """Register a teacher class (or a function returning a :class:`Teacher`) under ``name``.
 
-    Example:
+    Examples:
         >>> from domainft.data.teachers import Teacher, register_teacher, get_teacher
         >>> @register_teacher("shout", overwrite=True)
         ... class Shout(Teacher):
@@ -186,7 +186,7 @@ class OpenAITeacher(Teacher):
     Options are :class:`~domainft.llm.ChatEndpointConfig` fields, or pass ``config=`` or a ready
     ``client=``. The fingerprint holds the URL, model and sampling settings (never the key).
 
-    Example:
+    Examples:
         >>> teacher = OpenAITeacher(base_url="http://127.0.0.1:8000/v1", model="qwen", temperature=0.7)
         >>> teacher.name, teacher.settings()["temperature"]
         ('openai:qwen', 0.7)
@@ -277,7 +277,7 @@ class TransformersTeacher(Teacher):
     The fingerprint holds the folder's file sizes and times, or for a loaded model its name and a
     digest of its weights; pass ``model_id`` to name a model yourself.
 
-    Example:
+    Examples:
         >>> TransformersTeacher("path/to/model", max_new_tokens=64).name
         'transformers:model'
     """
@@ -445,7 +445,7 @@ class _LenientFormatter(string.Formatter):
 def split_sentences(text: str) -> list[str]:
     """Sentences and lines of ``text`` (a simple, deterministic split on . ! ? and newlines).
 
-    Example:
+    Examples:
         >>> split_sentences("Stop the pump. Drain it!\\nRefill.")
         ['Stop the pump.', 'Drain it!', 'Refill.']
     """
@@ -573,7 +573,7 @@ class LookupTeacher(Teacher):
     in the table is a failed call (kind ``"missing"``), never a guess. Give ``table=`` or a JSON
     Lines ``path=`` with the ``key`` and ``value`` fields of each line.
 
-    Example:
+    Examples:
         >>> teacher = get_teacher("lookup", table={"Pompa rumorosa": "Noisy pump"})
         >>> teacher.complete([[{"role": "user", "content": "Pompa  rumorosa"}],
         ...                   [{"role": "user", "content": "Altro"}]])[0]
@@ -647,7 +647,7 @@ def teacher_text_fn(
     unchanged without a call. A failed call raises :class:`~domainft.errors.ModelError`, so
     ``DatasetBuilder.map_text(fn, on_error="drop")`` drops the row and records the error.
 
-    Example:
+    Examples:
         >>> memory = get_teacher("lookup", table={"Pompa rumorosa": "Noisy pump"})
         >>> translate = teacher_text_fn(memory, "Translate into English.", when=lambda t: "Pompa" in t)
         >>> translate("Pompa rumorosa"), translate("Belt slips")

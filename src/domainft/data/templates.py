@@ -8,7 +8,7 @@ tokens are ``-100`` (no loss), assistant turns are learned (all of them, or only
 token with ``train_on_prompt``. Collators then only pad or flatten, so a pad token equal to EOS never
 masks the EOS that ends an answer.
 
-Example:
+Examples:
     >>> from domainft.data.templates import get_template
     >>> get_template("human_assistant").format_prompt("Who was he?")
     '<human>: Who was he?\\n<assistant>: '
@@ -102,7 +102,7 @@ class PromptTemplate:
     A template that writes ``{bos}`` itself gets no other BOS; one that does not is prefixed with the
     tokenizer's usual special tokens (as ``tokenizer(text)`` would add them).
 
-    Example:
+    Examples:
         >>> t = PromptTemplate("qa", "Q: {prompt}\\nA: ", turn_separator="\\n")
         >>> t.render([{"role": "user", "content": "1+1?"}, {"role": "assistant", "content": "2"},
         ...           {"role": "user", "content": "2+2?"}], eos_token="</s>")
@@ -196,7 +196,7 @@ def register_template(
 ) -> PromptTemplate:
     """Add a named fallback template (and optional alias names for it).
 
-    Example:
+    Examples:
         >>> register_template(PromptTemplate("qa", "Q: {prompt}\\nA: "), overwrite=True).name
         'qa'
     """
@@ -262,7 +262,7 @@ def split_turns(messages: Sequence[Mapping[str, Any]]) -> tuple[str | None, list
     A conversation is an optional system message first, then user and assistant messages in turn,
     starting with a user message. Anything else raises ``DataError`` naming the message.
 
-    Example:
+    Examples:
         >>> split_turns([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}])
         (None, [('a', 'b')])
     """
@@ -308,7 +308,7 @@ def row_messages(row: Mapping[str, Any], system_prompt: str | None = None) -> li
     ``messages`` when the row has them (not None), else ``[system] + user(prompt) + assistant(response)``.
     The system message is the conversation's own, else the row's ``system``, else ``system_prompt``.
 
-    Example:
+    Examples:
         >>> [m["role"] for m in row_messages({"prompt": "q", "response": "a"}, system_prompt="Be brief.")]
         ['system', 'user', 'assistant']
     """
@@ -447,7 +447,7 @@ def _special_prefix(tokenizer: Any) -> list[int]:
 class ConversationEncoder:
     """Renders and tokenizes conversations with one tokenizer and template; builds labels by position.
 
-    Example:
+    Examples:
         >>> enc = ConversationEncoder(tok, "chatml")                        # doctest: +SKIP
         >>> out = enc.encode(single_turn("Pump leaks?", "Replace the seal."))   # doctest: +SKIP
     """
@@ -634,7 +634,7 @@ def fit_length(
       end of what precedes it; the oldest tokens (earlier turns first) are removed, a leading BOS is
       kept. Dropped if the answer leaves no room for a single prompt token.
 
-    Example:
+    Examples:
         >>> enc = {"input_ids": [1, 2, 3, 4, 5, 6], "labels": [-100] * 3 + [4, 5, 6], "response_start": 3}
         >>> fit_length(enc, 4, "truncate_response")[0]["input_ids"]
         [1, 2, 3, 4]
@@ -674,7 +674,7 @@ def fit_length(
 def overlength_counts(records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """How many examples each over-length action touched.
 
-    Example:
+    Examples:
         >>> overlength_counts([{"action": "dropped"},
         ...                    {"action": "truncated_response"}, {"action": "dropped"}])
         {'dropped': 2, 'truncated_response': 1}

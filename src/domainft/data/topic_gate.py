@@ -5,7 +5,7 @@ X" before an off-topic question reaches the tuned model. Negatives default to a 
 set shipped with domainft (``builtin:general_questions``). The gate saves to a directory of JSON and
 ``.npy`` files that load without unpickling anything.
 
-Example:
+Examples:
     >>> from domainft.data.topic_gate import TopicGate, TopicGateConfig
     >>> machines = [f"{m} {p}" for m in ("press", "lathe", "pump", "crane")
     ...             for p in ("leaks oil", "overheats", "makes a grinding noise", "trips its breaker")]
@@ -50,7 +50,7 @@ DEFAULT_NEGATIVES = "builtin:general_questions"
 class TopicGateConfig(ConfigBase):
     """Features, classifier, threshold and held-out evaluation of a :class:`TopicGate`.
 
-    Example:
+    Examples:
         >>> cfg = TopicGateConfig(ngram_range=[1, 3], C=2.0)
         >>> TopicGateConfig.from_dict(cfg.to_dict()) == cfg
         True
@@ -181,7 +181,7 @@ _QUESTION_READERS.register(".txt", _read_txt_questions)
 def read_questions(source: str | Path = DEFAULT_NEGATIVES, field: str = "question") -> list[str]:
     """Texts of a question file: ``builtin:NAME``, a ``.jsonl`` file (text in ``field``) or a ``.txt`` file.
 
-    Example:
+    Examples:
         >>> questions = read_questions("builtin:general_questions")
         >>> len(questions) >= 300
         True

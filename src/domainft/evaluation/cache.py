@@ -5,7 +5,7 @@ or endpoint), the tokenizer, the exact prompt (token ids or chat messages) and t
 (without ``batch_size``, which does not change greedy answers). Entries live in one SQLite file
 (standard library), written in a transaction per batch, so an interrupted run keeps what it finished.
 
-Example:
+Examples:
     >>> import tempfile
     >>> cache = GenerationCache(tempfile.mkdtemp())
     >>> key = cache.key("model-sha", [1, 2, 3], {"max_new_tokens": 8})

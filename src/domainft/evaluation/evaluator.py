@@ -1,6 +1,6 @@
 """Evaluator: generate answers for a test set with one or more systems and score them.
 
-Example:
+Examples:
     >>> from domainft import Evaluator                                    # doctest: +SKIP
     >>> report = Evaluator(metrics=["rouge", "bleu"]).compare(  # doctest: +SKIP
     ...     {"base": base_model, "tuned": peft_model}, dsd["test"], tokenizer=tok)

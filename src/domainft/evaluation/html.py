@@ -18,7 +18,7 @@ opens from disk and survives being mailed around. Sections, in order:
 
 Every piece of text from the data is HTML-escaped.
 
-Example:
+Examples:
     >>> from domainft.evaluation.metrics import MetricOutput
     >>> from domainft.evaluation.report import EvaluationReport
     >>> out = lambda s: {"m": MetricOutput({"rougeL": sum(s) / len(s)}, {"rougeL": s})}
@@ -293,7 +293,7 @@ def comparison_direction(c: Comparison) -> str | None:
     """``"better"``/``"worse"`` for a significant comparison (p < 0.05, adjusted) of ``b`` against
     ``a``, minding lower-is-better keys; None when not significant or not tested.
 
-    Example:
+    Examples:
         >>> from domainft.evaluation.report import Comparison
         >>> comparison_direction(Comparison("base", "tuned", "perplexity", -3.0, p_value=0.01))
         'better'

@@ -5,7 +5,7 @@ delta (with its interval and adjusted p-value; significant ones in bold), then t
 win rates, the number of examples and the failures. Cell text is escaped so that every row of a
 table has the same number of cells.
 
-Example:
+Examples:
     >>> from domainft.evaluation.metrics import MetricOutput
     >>> from domainft.evaluation.report import EvaluationReport
     >>> out = lambda s: {"m": MetricOutput({"rougeL": sum(s) / len(s)}, {"rougeL": s})}
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 def md_cell(value: Any) -> str:
     """Text safe inside a Markdown table cell: pipes escaped, line breaks and HTML brackets neutralised.
 
-    Example:
+    Examples:
         >>> md_cell("a | b\\n<c>")
         'a \\\\| b &lt;c&gt;'
     """

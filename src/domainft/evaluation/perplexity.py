@@ -6,7 +6,7 @@ reference answer and its EOS scored), so the number is comparable to the validat
 ``exp(mean NLL of its tokens)``. Lower is better. It needs the model's logits, so endpoint systems
 have none.
 
-Example:
+Examples:
     >>> from domainft.evaluation.perplexity import perplexity_output   # doctest: +SKIP
     >>> out = perplexity_output(model, tok, prompts, references)   # doctest: +SKIP
     >>> out.values["perplexity"]   # doctest: +SKIP

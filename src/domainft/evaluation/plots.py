@@ -4,7 +4,7 @@
 error bars, one small panel per scale, so that BLEU (0-100), ROUGE (0-1), a judge's grades (1-10) and
 perplexity never share an axis.
 
-Example:
+Examples:
     >>> from domainft.evaluation.plots import metric_panels, plot_metric_panels
     >>> [title for title, _ in metric_panels({"base": {"rouge1": 0.31, "rougeL": 0.3, "bleu": 12.0}})]
     ['0-100 scale', '0-1 scale']

@@ -9,7 +9,7 @@ judgments of two systems (:class:`~domainft.evaluation.judges.pairwise.PairwiseR
 to put in them) and loads back from it exactly. The page is rendered by :mod:`domainft.evaluation.html`,
 the Markdown summary by :mod:`domainft.evaluation.markdown`.
 
-Example:
+Examples:
     >>> from domainft.evaluation.metrics import get_metric
     >>> from domainft.evaluation.report import EvaluationReport
     >>> refs = ["the cat sat on the mat", "paris is the capital of france"]
@@ -120,7 +120,7 @@ def _jsonable(obj: Any, where: str, *, strict: bool = True) -> Any:
 class MetricValue:
     """One system's value for one metric, with an optional confidence interval and the sample count.
 
-    Example:
+    Examples:
         >>> MetricValue(0.41, 0.38, 0.44, n=200).to_dict()
         {'value': 0.41, 'ci_low': 0.38, 'ci_high': 0.44, 'n': 200}
     """
@@ -152,7 +152,7 @@ class Comparison:
     test's p-value after the multiple-comparison correction across the metrics of this pair of
     systems (Holm by default) and ``p_value_raw`` the same before correction.
 
-    Example:
+    Examples:
         >>> Comparison("base", "tuned", "rouge1", 0.05).to_dict()["delta"]
         0.05
     """
@@ -200,7 +200,7 @@ class SampleRecord:
 
     ``scores[system]`` has no entry for a metric key that could not score this example.
 
-    Example:
+    Examples:
         >>> SampleRecord("q1", "Capital of France?", "Paris", {"base": "Lyon"}, {"base": {"rouge1": 0.0}}).id
         'q1'
     """
@@ -310,7 +310,7 @@ def _pct(value: float | None) -> str:
 def lower_is_better(key: str) -> bool:
     """Whether a smaller value of a metric key is better: perplexity, any loss, TER/WER/CER.
 
-    Example:
+    Examples:
         >>> lower_is_better("perplexity"), lower_is_better("val_loss"), lower_is_better("rougeL")
         (True, True, False)
     """
@@ -330,7 +330,7 @@ def metric_scale(
     better), ``"unit"`` (every value in ``values`` lies in [0, 1]: ROUGE, pass rates, RAGAS) or
     ``"other"`` (no known range).
 
-    Example:
+    Examples:
         >>> metric_scale("bleu", [0.4]), metric_scale("rougeL", [0.3, 0.5]), metric_scale("judge_score")
         (('percent', (0.0, 100.0)), ('unit', (0.0, 1.0)), ('judge', (1.0, 10.0)))
     """
@@ -385,7 +385,7 @@ class Regressions:
 def pairwise_summary(entry: Mapping[str, Any]) -> dict[str, Any]:
     """The compact form of one pairwise result (``PairwiseResult.to_dict()``) kept in ``metrics.json``.
 
-    Example:
+    Examples:
         >>> pairwise_summary({"a": "base", "b": "tuned", "n_judged": 4, "win_rate": 0.5, "tie_rate": 0.25,
         ...                   "loss_rate": 0.25, "position_consistency": 0.75, "n_failed": 1})["failures"]
         1
@@ -688,7 +688,7 @@ class EvaluationReport:
         0.45 on a 1-10 judge) or, on a scale with no known range (perplexity), 5% of the range of the
         observed scores. For a lower-is-better key (perplexity, loss) "worse" means higher.
 
-        Example:
+        Examples:
             >>> from domainft.evaluation.metrics import MetricOutput
             >>> out = lambda s: {"m": MetricOutput({"rougeL": sum(s) / len(s)}, {"rougeL": s})}
             >>> report = EvaluationReport.from_outputs(

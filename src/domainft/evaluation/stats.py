@@ -20,7 +20,7 @@
 
 numpy and scipy are imported by the functions that need them.
 
-Example:
+Examples:
     >>> from domainft.evaluation.stats import (
     ...     bootstrap_indices, holm, paired_permutation_pvalue, percentile_ci, resampled_means)
     >>> scores = [0.2, 0.4, 0.6, 0.8] * 25
@@ -70,7 +70,7 @@ _CHUNK = 512
 class StatisticsConfig(ConfigBase):
     """How the Evaluator computes confidence intervals and p-values (the recipe's ``evaluation.statistics``).
 
-    Example:
+    Examples:
         >>> StatisticsConfig(resamples=2000, test="wilcoxon").to_dict()["test"]
         'wilcoxon'
     """
@@ -110,7 +110,7 @@ class StatisticsConfig(ConfigBase):
 def bootstrap_indices(n: int, resamples: int, seed: int = 0) -> np.ndarray:
     """``resamples`` rows of ``n`` example indices drawn with replacement (seeded, reproducible).
 
-    Example:
+    Examples:
         >>> bootstrap_indices(4, 3, seed=0).shape
         (3, 4)
     """
@@ -126,7 +126,7 @@ def bootstrap_indices(n: int, resamples: int, seed: int = 0) -> np.ndarray:
 def resample_counts(indices: np.ndarray, n: int | None = None) -> np.ndarray:
     """How often each example occurs in each resample: ``counts[r, i]`` (float, for matrix products).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> resample_counts(np.array([[0, 0, 2], [1, 2, 2]])).tolist()
         [[2.0, 0.0, 1.0], [0.0, 1.0, 2.0]]
@@ -184,7 +184,7 @@ def percentile_ci(
     (a constant metric, resampled as a mean) is snapped to it. A genuine miss is kept: a percentile
     interval of a skewed statistic may exclude the estimate, and hiding that would be dishonest.
 
-    Example:
+    Examples:
         >>> percentile_ci([0.3] * 10, 0.3)
         (0.3, 0.3)
     """
@@ -259,7 +259,7 @@ def paired_permutation_pvalue(
 
     ``swaps`` (``permutations x n`` booleans, internal) reuses one random matrix for many tests.
 
-    Example:
+    Examples:
         >>> p = paired_permutation_pvalue([0.0] * 30, [1.0] * 30)
         >>> 0 < p < 0.001
         True
@@ -301,7 +301,7 @@ def wilcoxon_pvalue(
     Examples scored by only one system are left out; zero differences are dropped (scipy's
     ``zero_method="wilcox"``); no non-zero difference gives 1.0.
 
-    Example:
+    Examples:
         >>> wilcoxon_pvalue([1.0, 2.0], [1.0, 2.0])
         1.0
     """
@@ -319,7 +319,7 @@ def wilcoxon_pvalue(
 def holm(pvalues: Sequence[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values, in the input order (monotone in the sorted order, capped at 1).
 
-    Example:
+    Examples:
         >>> holm([0.01, 0.02, 0.5])
         [0.03, 0.04, 0.5]
     """
@@ -348,7 +348,7 @@ class CorpusStatistic:
             own formula, so a resample is scored exactly as the library would score it.
         integer: the statistics are counts (sums are rounded back to ints before scoring).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> ratio = CorpusStatistic(np.array([[1, 2], [3, 4]]), lambda s: s[0] / s[1])
         >>> ratio.full_score(), ratio.scores(np.array([[1.0, 1.0], [0.0, 2.0]])).tolist()
@@ -445,7 +445,7 @@ class StatisticsEngine:
 
     All systems are resampled with the same example indices, which makes the deltas paired.
 
-    Example:
+    Examples:
         >>> engine = StatisticsEngine(4, StatisticsConfig(resamples=200, permutations=200))
         >>> a = KeyScores.build(0.25, [0.0, 0.5, 0.0, 0.5])
         >>> b = KeyScores.build(0.75, [1.0, 0.5, 1.0, 0.5])

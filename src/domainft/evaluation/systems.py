@@ -6,7 +6,7 @@ cache key. For a local model it covers the model's identity and a sample of ever
 (all of the active adapter's weights), so retraining an adapter in memory changes it; for an
 endpoint it is the URL, the served model name and the request settings.
 
-Example:
+Examples:
     >>> from domainft.evaluation.systems import EndpointSystem
     >>> system = EndpointSystem({"base_url": "http://127.0.0.1:8000/v1", "model": "qwen2.5-7b"})
     >>> len(system.fingerprint())

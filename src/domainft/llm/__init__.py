@@ -3,7 +3,7 @@
 Generic building blocks: the synthetic-data teachers and the evaluator's LLM judges use them; they
 hold no task logic.
 
-Example:
+Examples:
     >>> from domainft.llm import ChatEndpointConfig
     >>> ChatEndpointConfig(base_url="http://127.0.0.1:8000/v1", model="qwen").chat_url
     'http://127.0.0.1:8000/v1/chat/completions'

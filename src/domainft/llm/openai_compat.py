@@ -8,7 +8,7 @@ order and reports each failure in its slot instead of failing the batch. Only th
 is used. The API key is read from the environment variable named by ``api_key_env``; it is never
 written to a file, a log or an error message.
 
-Example:
+Examples:
     >>> from domainft.llm.openai_compat import ChatClient, ChatEndpointConfig
     >>> config = ChatEndpointConfig(base_url="http://127.0.0.1:8000/v1", model="qwen2.5-7b-instruct")
     >>> client = ChatClient(config)
@@ -55,7 +55,7 @@ _MAX_SERVER_MESSAGE = 500
 class ChatEndpointConfig(ConfigBase):
     """Where the chat endpoint is and how to call it.
 
-    Example:
+    Examples:
         >>> cfg = ChatEndpointConfig.from_dict({"base_url": "http://localhost:8080/v1/", "model": "m"})
         >>> cfg.base_url, cfg.max_retries
         ('http://localhost:8080/v1', 4)
@@ -195,7 +195,7 @@ class ChatEndpointError(DomainftError, RuntimeError):
 def check_messages(messages: Any, where: str = "messages") -> list[dict[str, Any]]:
     """Check a chat conversation (a non-empty list of ``{"role", "content"}`` dicts); returns a copy.
 
-    Example:
+    Examples:
         >>> check_messages([{"role": "user", "content": "Hi"}])
         [{'role': 'user', 'content': 'Hi'}]
     """
@@ -217,7 +217,7 @@ def check_messages(messages: Any, where: str = "messages") -> list[dict[str, Any
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if absent or bad.
 
-    Example:
+    Examples:
         >>> parse_retry_after("3"), parse_retry_after("soon")
         (3.0, None)
     """
@@ -268,7 +268,7 @@ class ChatClient:
 
     ``overrides`` replace fields of ``config`` (or build the whole config without one).
 
-    Example:
+    Examples:
         >>> client = ChatClient(base_url="http://127.0.0.1:8000/v1", model="m", temperature=0.7)
         >>> client.build_body([{"role": "user", "content": "Hi"}], top_p=0.9)["top_p"]
         0.9

@@ -1,6 +1,6 @@
 """LoraAdapterFactory: attach peft LoRA adapters with target presets resolved per architecture.
 
-Example:
+Examples:
     >>> from domainft import LoraAdapterFactory
     >>> factory = LoraAdapterFactory(r=8, alpha=16, dropout=0.05, target_modules="attention")
     >>> factory.resolve_targets("llama")
@@ -49,7 +49,7 @@ def register_target_preset(
 ) -> None:
     """Teach the factory the module names of another architecture.
 
-    Example:
+    Examples:
         >>> register_target_preset("my_arch", {"attention": ["wq", "wk", "wv", "wo"], "mlp": ["w1", "w2"]})
     """
     missing = {"attention", "mlp"} - set(presets)

@@ -17,7 +17,7 @@ from domainft.configuration import ConfigBase, config_field
 class DecodingConfig(ConfigBase):
     """Decoding settings of the generation engine (greedy by default).
 
-    Example:
+    Examples:
         >>> DecodingConfig(max_new_tokens=64).generate_kwargs()["do_sample"]
         False
     """
@@ -57,7 +57,7 @@ def pad_token_id(tokenizer: Any) -> int:
 def left_pad(prompt_ids: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any]:
     """``(input_ids, attention_mask)`` tensors of prompts padded on the left, ready for ``generate``.
 
-    Example:
+    Examples:
         >>> ids, mask = left_pad([[5, 6, 7], [8]], pad_id=0)
         >>> ids.tolist(), mask.tolist()
         ([[5, 6, 7], [0, 0, 8]], [[1, 1, 1], [0, 0, 1]])

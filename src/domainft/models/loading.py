@@ -2,7 +2,7 @@
 
 Defaults follow QLoRA practice: NF4 weights, double quantisation, bfloat16 compute.
 
-Example:
+Examples:
     >>> from domainft import QuantizedLoader
     >>> loader = QuantizedLoader("path/to/model", quantization=None)
     >>> loader.config.quantization is None
@@ -52,7 +52,7 @@ def process_device_map(device_map: str | None) -> Any:
     DDP needs one whole model per process (``"auto"`` would spread it over every GPU, which DDP
     refuses); FSDP and DeepSpeed ZeRO-3 place and shard the weights themselves (``None``).
 
-    Example:
+    Examples:
         >>> process_device_map("auto")  # a single process keeps "auto"
         'auto'
     """

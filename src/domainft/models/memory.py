@@ -10,7 +10,7 @@ full fine-tuning, LoRA or QLoRA. Against a given GPU memory it says ``fits``, ``
 :class:`TensorMemoryTracker` measures the peak bytes of tensors a block of PyTorch code holds, on
 any device (CPU included), to check a plan against a real training step.
 
-Example:
+Examples:
     >>> from domainft.models.memory import plan_memory
     >>> tiny = {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
     ...         "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000}
@@ -99,7 +99,7 @@ def register_optimizer_memory(
     ``state_bytes(shapes, param_bytes)`` gets the shapes of the trainable tensors and the bytes per
     element of the trainable weights, and returns the optimizer's state bytes.
 
-    Example:
+    Examples:
         >>> register_optimizer_memory("momentum_sgd", lambda shapes, nbytes: sum(
         ...     math.prod(s) for s in shapes) * nbytes, description="1 x param dtype", overwrite=True)
         >>> OPTIMIZERS.get("momentum_sgd").state_bytes([(2, 3)], 4)
@@ -905,7 +905,7 @@ def plan_memory(model_config: Any, config: MemoryPlanConfig | None = None, **ove
     ``target_modules``, ``seq_len``, ``batch_size``, ``optimizer``, ``gradient_checkpointing``,
     ``compute_dtype``, ``gpu_memory_gb``, ...) and override ``config``.
 
-    Example:
+    Examples:
         >>> cfg = {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
         ...        "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 1000}
         >>> plan = plan_memory(cfg, method="full", seq_len=64, gpu_memory_gb=0.001)
@@ -934,7 +934,7 @@ class TensorMemoryTracker:
     tensors as ``baseline``) count once in :attr:`baseline_bytes` and are not counted again when updated
     in place. Allocator caching and kernels' internal scratch space are not seen.
 
-    Example:
+    Examples:
         >>> import torch
         >>> x = torch.ones(256)
         >>> with TensorMemoryTracker(baseline=[x]) as tracker:

@@ -6,7 +6,7 @@ it into 4-bit weights would round ``W + BA`` back onto the 4-bit grid and lose m
 attaches the adapter with peft, calls ``merge_and_unload()`` and saves the result with
 ``save_pretrained`` next to the tokenizer and a ``merge_manifest.json``.
 
-Example:
+Examples:
     >>> from domainft.models.merge import MERGE_DTYPES
     >>> MERGE_DTYPES.get("bf16"), MERGE_DTYPES.get("fp32")
     ('bfloat16', 'float32')
@@ -98,7 +98,7 @@ def _base_config_dict(cfg: ModelConfig) -> dict[str, Any] | None:
 def resolve_merge_dtype(name: str, base_config: dict[str, Any] | None = None) -> str:
     """Torch dtype name for ``name``; ``auto`` is the precision the base was saved in (float32 if unknown).
 
-    Example:
+    Examples:
         >>> resolve_merge_dtype("fp16")
         'float16'
         >>> resolve_merge_dtype("auto", {"dtype": "bfloat16"}), resolve_merge_dtype("auto", {})
@@ -121,7 +121,7 @@ def adapter_training_quantization(adapter_dir: str | Path) -> tuple[str | None, 
     in the adapter folder or its parent (the run folder), then at the ``config.json`` of the base the
     adapter records, when that base was saved quantized. Returns ``(None, None)`` when nothing says.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> adapter_training_quantization(tempfile.mkdtemp())
         (None, None)

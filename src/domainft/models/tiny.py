@@ -6,7 +6,7 @@ randomly initialised Llama, Mistral or Mixtral (mixture of experts) of a few hun
 parameters. Both are saved with
 ``save_pretrained`` and load through the Auto classes; the result is deterministic for a seed.
 
-Example:
+Examples:
     >>> import tempfile
     >>> from domainft.models.tiny import build_tiny_model
     >>> path = build_tiny_model(["the pump leaks oil", "replace the seal"] * 20, tempfile.mkdtemp())

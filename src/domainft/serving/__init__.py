@@ -1,6 +1,6 @@
 """Using the assistant: chat sessions, the batching generation engine, and an OpenAI-compatible server.
 
-Example:
+Examples:
     >>> from domainft.serving import ChatSession
     >>> chat = ChatSession(model, tokenizer, system_prompt="You help technicians.")  # doctest: +SKIP
     >>> chat.ask("The spindle overheats.").text                                     # doctest: +SKIP

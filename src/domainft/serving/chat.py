@@ -5,7 +5,7 @@ tokenizer's chat template by default), the oldest turns are dropped when the con
 the context window, and an optional :class:`~domainft.data.topic_gate.TopicGate` answers off-topic
 questions with a polite refusal without running the model.
 
-Example:
+Examples:
     >>> from domainft.serving import ChatSession
     >>> chat = ChatSession(model, tok, system_prompt="You help technicians.")  # doctest: +SKIP
     >>> chat.ask("The spindle overheats. What should I check?").text          # doctest: +SKIP
@@ -34,7 +34,7 @@ DEFAULT_REFUSAL = (
 class ChatConfig(ConfigBase):
     """How an assistant talks: prompt rendering, the topic gate's refusal, and length limits.
 
-    Example:
+    Examples:
         >>> ChatConfig(domain="machine maintenance", refusal="Only {domain}, sorry.").refusal_text()
         'Only machine maintenance, sorry.'
     """

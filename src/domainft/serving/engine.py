@@ -7,7 +7,7 @@ decoding settings can share one ``generate`` call, left-pads each group and runs
 on its own (EOS, a stop string, its own ``max_new_tokens``, or a cancel) and the call ends when every
 row has. Greedy answers do not depend on what else shares the batch.
 
-Example:
+Examples:
     >>> from domainft.serving.engine import GenerationEngine, GenerationRequest
     >>> engine = GenerationEngine(model, tokenizer, max_batch_size=8)      # doctest: +SKIP
     >>> stream = engine.submit(GenerationRequest(prompt_ids=[1, 42, 7]))    # doctest: +SKIP

@@ -4,7 +4,7 @@ prompt settings the adapter was trained with.
 A domainft run folder keeps ``training_config.yaml`` beside ``adapter/``; its ``template`` and
 ``system_prompt`` become the chat defaults, so a model is spoken to the way it was trained.
 
-Example:
+Examples:
     >>> import tempfile
     >>> trained_prompt_settings(tempfile.mkdtemp())
     {}
@@ -92,7 +92,7 @@ def load_assistant(
 def default_model_name(model: str, adapter: str | None = None) -> str:
     """The name a served model goes by: the run folder of the adapter, else the base model's name.
 
-    Example:
+    Examples:
         >>> default_model_name("models/tiny-llama", "runs/machinery/adapter")
         'machinery'
     """

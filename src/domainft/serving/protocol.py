@@ -4,7 +4,7 @@ Requests are validated with pydantic; a bad one becomes an :class:`APIError` who
 field (``messages.0.content: Field required``), sent as OpenAI's ``{"error": {...}}`` body. Unknown
 request fields are accepted and ignored, as OpenAI clients send options a small server may not use.
 
-Example:
+Examples:
     >>> req = parse_chat_request(b'{"model": "m", "messages": [{"role": "user", "content": "Hi"}]}')
     >>> req.messages[0].text(), req.stream
     ('Hi', False)

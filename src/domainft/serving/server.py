@@ -7,7 +7,7 @@ backends, and RAGAS can call it. Concurrent requests are queued and batched by t
 with the configured refusal without running the model. When the environment variable named by
 ``api_key_env`` is set, ``/v1/*`` requires ``Authorization: Bearer <that key>``.
 
-Example:
+Examples:
     >>> from domainft.serving.server import ServerConfig
     >>> ServerConfig(port=8001).base_url
     'http://127.0.0.1:8001/v1'

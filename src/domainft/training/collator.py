@@ -20,7 +20,7 @@ from domainft.errors import DataError
 class PaddingCollator:
     """Right-pads ``input_ids`` with the pad id, ``labels`` with -100, and builds ``attention_mask``.
 
-    Example:
+    Examples:
         >>> batch = PaddingCollator(pad_token_id=0)([{"input_ids": [5, 6], "labels": [-100, 6]},
         ...                                          {"input_ids": [7], "labels": [7]}])
         >>> batch["labels"].tolist()
@@ -59,7 +59,7 @@ class PaddingFreeCollator:
     (the default of most model configs outside ``Trainer``). Examples that already carry
     ``position_ids`` (rows of :func:`pack_dataset`) keep them.
 
-    Example:
+    Examples:
         >>> batch = PaddingFreeCollator()([{"input_ids": [5, 6, 7], "labels": [5, 6, 7]},
         ...                                {"input_ids": [8, 9], "labels": [-100, 9]}])
         >>> batch["position_ids"].tolist(), batch["labels"].tolist()
@@ -101,7 +101,7 @@ def pack_dataset(tokenized: Any, max_length: int, *, desc: str = "packing") -> A
     the rows with :class:`PaddingFreeCollator`; an example is never split across rows, so examples
     longer than ``max_length`` raise ``DataError`` (apply the over-length policy first).
 
-    Example:
+    Examples:
         >>> from datasets import Dataset
         >>> rows = Dataset.from_list([{"input_ids": [1] * n, "labels": [1] * n} for n in (6, 3, 4, 2)])
         >>> sorted(pack_dataset(rows, 8)["length"])

@@ -1,6 +1,6 @@
 """TrainingConfig: the training recipe, turned into ``transformers.TrainingArguments``.
 
-Example:
+Examples:
     >>> from domainft import TrainingConfig
     >>> cfg = TrainingConfig(output_dir="runs/x", num_train_epochs=1, learning_rate=1e-3)
     >>> cfg.to_training_arguments().learning_rate

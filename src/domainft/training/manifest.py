@@ -24,7 +24,7 @@ def dataset_fingerprints(datasets: Any) -> dict[str, dict[str, Any]]:
 def git_state(path: str | Path = ".") -> dict[str, Any] | None:
     """``{"commit": sha, "dirty": bool}`` of the git work tree holding ``path``, or None outside one.
 
-    Example:
+    Examples:
         >>> state = git_state("/")
         >>> state is None or len(state["commit"]) == 40
         True
@@ -73,7 +73,7 @@ class PeakMemory:
     The CPU figure is the peak resident size of the whole process so far (the OS keeps no resettable
     peak), so it includes what was loaded before training.
 
-    Example:
+    Examples:
         >>> with PeakMemory() as peak:
         ...     _ = bytearray(10_000_000)
         >>> peak.kind in ("cuda_max_allocated", "process_peak_rss") and peak.megabytes > 9

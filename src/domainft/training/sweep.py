@@ -4,7 +4,7 @@ Each trial is a normal ``train_from_recipe`` run in its own folder ``<sweep>/<NN
 is built once and shared. The sweep folder receives a comparison table (``sweep.csv``, ``sweep.md``,
 ``sweep.json``) and ``loss_curves.png`` with every trial's loss curves overlaid.
 
-Example:
+Examples:
     >>> from domainft.training.sweep import parse_grid, trial_name
     >>> grid = parse_grid(["adapter.r=16,64", "training.learning_rate=3e-5,1e-4"])
     >>> grid
@@ -624,7 +624,7 @@ class Sweep:
     defaults to ``<training.output_dir>/sweep``. Invalid combinations raise ``ConfigError`` here, before
     anything trains. ``evaluation.*`` and ``training.output_dir`` cannot be swept.
 
-    Example:
+    Examples:
         >>> from domainft.recipe import Recipe
         >>> recipe = Recipe.from_dict({"model": {"name_or_path": "runs/tiny"}, "data": {"path": "d.jsonl"}})
         >>> [t.name for t in Sweep(recipe, ["adapter.r=8,16", "training.seed=1"]).trials]

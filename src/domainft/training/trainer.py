@@ -1,6 +1,6 @@
 """DomainTrainer: LoRA fine-tuning on prompt/response data, wrapping ``transformers.Trainer``.
 
-Example:
+Examples:
     >>> from domainft import DomainTrainer, TrainingConfig          # doctest: +SKIP
     >>> trainer = DomainTrainer(model=peft_model, tokenizer=tok, datasets=dsd,  # doctest: +SKIP
     ...                         config=TrainingConfig(output_dir="runs/x", num_train_epochs=3))

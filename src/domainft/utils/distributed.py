@@ -8,7 +8,7 @@ import os
 def is_main_process() -> bool:
     """True on the process that writes shared files: global rank 0, or the only process.
 
-    Example:
+    Examples:
         >>> is_main_process()
         True
     """

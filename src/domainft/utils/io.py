@@ -41,7 +41,7 @@ def read_json(path: str | Path, error: type[Exception] = ValueError, *, mapping:
     ``mapping=True`` also requires a JSON object. ``error`` is the caller's exception class
     (``DataError`` for data, ``ModelError`` for model files, ``ConfigError`` for configs).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> path = Path(tempfile.mkdtemp()) / "bad.json"
         >>> _ = path.write_text('{"a": 1,}')
@@ -64,7 +64,7 @@ def read_jsonl(path: str | Path, error: type[Exception] = ValueError) -> list[An
     r"""The values of a JSON Lines file (blank lines skipped); a bad line raises ``error`` naming
     ``file:line:column``.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> path = Path(tempfile.mkdtemp()) / "rows.jsonl"
         >>> _ = path.write_text('{"a": 1}\n\n{"a": 2}\n')

@@ -9,7 +9,7 @@ from typing import Any
 def finite_or_none(value: Any) -> float | None:
     """``value`` as a float, or None when it is missing or not finite (never NaN in a manifest).
 
-    Example:
+    Examples:
         >>> finite_or_none("0.5"), finite_or_none(float("nan")), finite_or_none(None)
         (0.5, None, None)
     """

@@ -20,7 +20,7 @@ TRACKED_PACKAGES = (
 def library_versions() -> dict[str, str | None]:
     """``{package: version or None}`` for :data:`TRACKED_PACKAGES`, plus ``python``.
 
-    Example:
+    Examples:
         >>> library_versions()["python"].count(".")
         2
     """

@@ -10,7 +10,7 @@ in-process model, greedy decoding with its chat template), plus ``"similarity"``
 that is not an LLM (embedding similarity to the reference answer). The judge always decodes at
 temperature 0.
 
-Example:
+Examples:
     >>> from domainft.data.teachers import Teacher
     >>> from domainft.evaluation.judges import get_judge, pairwise_compare
     >>> class LongerWins(Teacher):  # a stand-in judge preferring the longer answer
@@ -51,7 +51,7 @@ def register_judge(name: str, factory: F | None = None, *, overwrite: bool = Fal
 
     ``objects`` are what a caller passes besides the config (e.g. ``model=``, ``tokenizer=``).
 
-    Example:
+    Examples:
         >>> from domainft.data.teachers import Teacher
         >>> class Always7(Teacher):
         ...     backend = "always7"

@@ -4,7 +4,7 @@ Both reuse the synthetic-data teachers (:mod:`domainft.data.teachers`), which wr
 :class:`~domainft.llm.ChatClient` and :func:`~domainft.models.generation.generate_texts`; here they
 are only configured for judging: temperature 0 (greedy), ``max_workers`` requests at once.
 
-Example:
+Examples:
     >>> from domainft.evaluation.judges import JudgeConfig, build_backend
     >>> backend = build_backend(JudgeConfig(
     ...     endpoint={"base_url": "http://127.0.0.1:8000/v1", "model": "judge", "temperature": 0.8}))

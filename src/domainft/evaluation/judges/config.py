@@ -1,6 +1,6 @@
 """``JudgeConfig``: which model judges, with which rubric and scale, how fast, and where replies are cached.
 
-Example:
+Examples:
     >>> from domainft.evaluation.judges.config import JudgeConfig
     >>> cfg = JudgeConfig.from_dict({
     ...     "backend": "openai",

@@ -5,7 +5,7 @@ Every distinct request (identical conversations are asked once) is answered from
 sha256 of the backend's fingerprint (backend, model, generation parameters), temperature 0 and the
 full messages. Failed calls are never cached, so a rerun retries exactly those.
 
-Example:
+Examples:
     >>> from domainft.data.teachers import Teacher
     >>> from domainft.evaluation.judges import get_judge
     >>> class Scripted(Teacher):
@@ -352,7 +352,7 @@ def get_judge(spec: Any = None, /, **kwargs: Any) -> LLMJudge:
     ``kwargs`` that are :class:`JudgeConfig` fields set the config; the others go to the backend
     factory (``model=``, ``tokenizer=`` for ``"transformers"``).
 
-    Example:
+    Examples:
         >>> judge = get_judge("openai", endpoint={"base_url": "http://127.0.0.1:8000/v1", "model": "judge"},
         ...                   criteria="museum_qa")
         >>> judge.name

@@ -6,7 +6,7 @@ in ``failures`` (with the raw reply); nothing becomes NaN. ``details`` holds ``p
 ``call_failures``, the judge's ``rationales`` (aligned with the examples, None where missing) and the
 ``reliability`` counts.
 
-Example:
+Examples:
     >>> from domainft.evaluation.metrics import get_metric
     >>> metric = get_metric("judge", backend="openai", criteria="wordpress_support",  # doctest: +SKIP
     ...                     endpoint={"base_url": "http://127.0.0.1:8000/v1", "model": "qwen2.5-7b-instruct"})

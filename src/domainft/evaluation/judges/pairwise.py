@@ -14,7 +14,7 @@ with system a's answer first and once with b's first. The verdicts are mapped ba
 
 Win/tie/loss rates are those of **b against a** over the judged (not failed) examples.
 
-Example:
+Examples:
     >>> from domainft.evaluation.judges.pairwise import PairwiseExample, PairwiseResult
     >>> result = PairwiseResult(("base", "tuned"), [
     ...     PairwiseExample(0, "b", first="b", second="b"),

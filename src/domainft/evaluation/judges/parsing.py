@@ -9,7 +9,7 @@ holds no score, a score outside the scale or not a whole number, or two differen
 JSON objects are read first; the text outside them is then searched for the plain-text forms, so a
 rationale that mentions "3/10" inside the JSON string never counts as a second score.
 
-Example:
+Examples:
     >>> parse_score('```json\\n{"score": 8, "rationale": "Correct and complete."}\\n```').value
     8
     >>> parse_score("Rating: [[7]]").value
@@ -91,7 +91,7 @@ class ParsedVerdict:
 def json_objects(text: str) -> list[tuple[dict[str, Any], int, int]]:
     """Every top-level JSON object in ``text`` (fenced or not) with its start and end offsets.
 
-    Example:
+    Examples:
         >>> [obj for obj, _, _ in json_objects('Here: {"score": 3} and {"score": 4}')]
         [{'score': 3}, {'score': 4}]
     """
@@ -171,7 +171,7 @@ def parse_score(text: str | None, low: int = 1, high: int = 10) -> ParsedScore:
     (``10`` being ``high``); a reply that is only a number. Rejected, with ``error`` set: no score,
     several different scores, a fraction such as 7.5, a score outside the scale.
 
-    Example:
+    Examples:
         >>> parse_score("The answer is right. Score: 9/10").value
         9
         >>> parse_score('{"score": 11, "rationale": "great"}').error
@@ -247,7 +247,7 @@ def parse_verdict(text: str | None) -> ParsedVerdict:
     better``; ``It's a tie``; a reply that is only ``1``, ``2`` or ``tie``. Two different verdicts
     are rejected as ambiguous.
 
-    Example:
+    Examples:
         >>> parse_verdict("Both are correct but the second is clearer. [[2]]").value
         '2'
         >>> parse_verdict("Winner: tie").value

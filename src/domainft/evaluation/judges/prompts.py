@@ -7,7 +7,7 @@ holds either the text itself or the name of a registered rubric (``register_rubr
 Pairwise prompts are blind: the two answers are shown as "Assistant 1" and "Assistant 2", never
 under the names of the systems that wrote them.
 
-Example:
+Examples:
     >>> from domainft.evaluation.judges.prompts import grading_messages, resolve_criteria
     >>> messages = grading_messages("Why does the pump leak?", "The seal is worn.",
     ...                             criteria=resolve_criteria("machinery_troubleshooting"))
@@ -35,7 +35,7 @@ RUBRICS: Registry[str] = Registry("judge rubric")
 def register_rubric(name: str, text: str, *, overwrite: bool = False) -> str:
     """Register rubric ``text`` under ``name`` so that ``criteria: NAME`` in a recipe selects it.
 
-    Example:
+    Examples:
         >>> _ = register_rubric("doc_recipes", "Oven temperatures must be exact.", overwrite=True)
         >>> resolve_criteria("doc_recipes")
         'Oven temperatures must be exact.'
@@ -92,7 +92,7 @@ def resolve_criteria(criteria: str) -> str:
 
     A single word that is not a registered name is taken for a misspelt name and rejected.
 
-    Example:
+    Examples:
         >>> resolve_criteria("Be exact about torque values.")
         'Be exact about torque values.'
         >>> resolve_criteria("general").startswith("- Correctness")
@@ -171,7 +171,7 @@ def pairwise_messages(
 
     The answers are labelled "Assistant 1" (``first``) and "Assistant 2" (``second``) only.
 
-    Example:
+    Examples:
         >>> text = pairwise_messages("Q?", "short", "a longer answer")[-1]["content"]
         >>> "[Assistant 1]" in text and "[Assistant 2]" in text
         True

@@ -1,6 +1,6 @@
 """How far a judge's numbers can be trusted: unparsable replies, failed calls, verdicts that flip with order.
 
-Example:
+Examples:
     >>> from domainft.evaluation.judges.reliability import JudgeReliability
     >>> rel = JudgeReliability(judge="openai:qwen", task="pairwise", examples=50, judgments=100,
     ...                        parse_failures=2, call_failures=0, order_flips=6, inconsistent=9,

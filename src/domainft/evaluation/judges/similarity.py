@@ -14,7 +14,7 @@ judging pipeline end to end and get a semantic floor; report its numbers as what
 embedding model is local (``embedding_model``, else ``JudgeConfig.local_model``, else the offline
 default of :func:`~domainft.evaluation.metrics.semantic.default_embedding_model`).
 
-Example:
+Examples:
     >>> from domainft.evaluation.judges import get_judge
     >>> judge = get_judge("similarity", progress=False)  # doctest: +SKIP
     >>> judge.grade(["How do I reset the PLC?"], ["Power-cycle the PLC and reload the program."],

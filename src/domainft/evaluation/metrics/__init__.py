@@ -1,6 +1,6 @@
 """Metric registry: built-in ``rouge`` and ``bleu``, user metrics via ``register_metric``.
 
-Example:
+Examples:
     >>> from domainft.evaluation.metrics import Metric, MetricOutput, get_metric, register_metric
     >>> @register_metric("doc_exact_match")
     ... class ExactMatch(Metric):

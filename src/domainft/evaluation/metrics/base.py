@@ -6,7 +6,7 @@ contexts for RAGAS) names those inputs in ``needs``; the Evaluator passes them a
 reply that cannot be parsed) has ``None`` in ``per_sample`` and an entry in ``failures``; the headline
 value is computed over the scored examples only, and nothing is turned into NaN.
 
-Example:
+Examples:
     >>> from domainft.evaluation.metrics.base import Metric, MetricOutput
     >>> class ExactMatch(Metric):
     ...     name = "exact_match"
@@ -41,7 +41,7 @@ class MetricOutput:
             (:class:`~domainft.evaluation.stats.CorpusStatistic`) from which reports bootstrap them
             exactly; never saved.
 
-    Example:
+    Examples:
         >>> MetricOutput({"bleu": 31.2}, {"bleu": [30.0, 32.4]}).values["bleu"]
         31.2
     """
@@ -140,7 +140,7 @@ class EvaluateModuleMetric(Metric):
     entries become ``values``; everything else (lists, strings) goes to ``details``. There are no
     per-sample scores.
 
-    Example:
+    Examples:
         >>> class Length:
         ...     name = "length"
         ...     def compute(self, predictions, references):

@@ -5,7 +5,7 @@
 imported. Corpus BLEU and chrF return their per-example sufficient statistics
 (``MetricOutput.corpus_statistics``), so reports can bootstrap them exactly.
 
-Example:
+Examples:
     >>> from domainft.evaluation.metrics.lexical import BleuMetric, RougeMetric
     >>> out = RougeMetric().compute(["Thành phố Hồ Chí Minh"], ["Hồ Chí Minh"])
     >>> round(out.values["rouge1"], 3)
@@ -45,7 +45,7 @@ class UnicodeTokenizer:
     ``rouge_score.tokenizers.DefaultTokenizer(use_stemmer)``; unlike it, it does not delete non-ASCII
     text. Scripts written without spaces (Chinese, Japanese, Thai) stay one token per run.
 
-    Example:
+    Examples:
         >>> UnicodeTokenizer().tokenize("Thành phố Hồ Chí Minh, running!")
         ['thành', 'phố', 'hồ', 'chí', 'minh', 'run']
     """
@@ -93,7 +93,7 @@ class RougeMetric(Metric):
         measures: which of ``"f"`` (F-measure, key ``rouge1``), ``"p"`` (``rouge1_precision``) and
             ``"r"`` (``rouge1_recall``) to report.
 
-    Example:
+    Examples:
         >>> out = RougeMetric(rouge_types=["rouge1"], measures=("f", "p", "r")).compute(
         ...     ["a cat sat"], ["the cat sat down"])
         >>> {k: round(v, 4) for k, v in out.values.items()}
@@ -190,7 +190,7 @@ class BleuMetric(_SacreCorpusMetric):
         tokenize: sacrebleu tokenizer name (``"13a"`` by default; ``"intl"``, ``"zh"``, ``"flores200"`` ...).
         lowercase: case-insensitive BLEU.
 
-    Example:
+    Examples:
         >>> out = BleuMetric().compute(["the cat is on the mat"], ["the cat sat on the mat"])
         >>> round(out.values["bleu"], 2), sorted(out.details)
         (37.99, ['bp', 'precisions', 'ref_len', 'signature', 'sys_len'])
@@ -233,7 +233,7 @@ class ChrfMetric(_SacreCorpusMetric):
         lowercase: case-insensitive matching.
         whitespace: count whitespace characters in character n-grams.
 
-    Example:
+    Examples:
         >>> out = ChrfMetric().compute(["Thành phố Hồ Chí Minh"], ["Thành phố Hồ Chí Minh"])
         >>> out.values["chrf"], out.details["signature"][:10]
         (100.0, 'nrefs:1|ca')
@@ -280,7 +280,7 @@ class SentenceBleuMetric(Metric):
         weights: n-gram weights (default uniform over 1- to 4-grams).
         tokenizer: any object with ``tokenize(text) -> list[str]``; default ``UnicodeTokenizer(False)``.
 
-    Example:
+    Examples:
         >>> out = SentenceBleuMetric().compute(["the cat sat on the mat"], ["The cat sat on the mat!"])
         >>> out.values["sentence_bleu"]
         1.0
@@ -325,7 +325,7 @@ class ExactMatchMetric(Metric):
     stripped of punctuation (``ignore_punctuation``: every Unicode punctuation character) and of
     surrounding whitespace with inner runs collapsed to one space (``strip_whitespace``).
 
-    Example:
+    Examples:
         >>> metric = ExactMatchMetric(ignore_punctuation=True)
         >>> metric.compute(["  Hồ  Chí Minh! ", "Paris"], ["hồ chí minh", "Lyon"]).values
         {'exact_match': 0.5}

