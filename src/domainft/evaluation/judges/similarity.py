@@ -72,6 +72,7 @@ class SimilarityJudge(Teacher):
         self.tie_margin = float(tie_margin)
         self.min_score, self.max_score = min_score, max_score
         self._model: Any = None
+        self._vectors: dict[str, Any] = {}
 
     @property
     def name(self) -> str:
@@ -88,11 +89,26 @@ class SimilarityJudge(Teacher):
         }
 
     def _similarities(self, left: list[str], right: list[str]) -> list[float]:
-        from domainft.evaluation.metrics.semantic import cosine_similarities, load_sentence_model
+        """Cosine similarities; each distinct text is embedded once per judge (pairwise asks twice)."""
+        import numpy as np
+
+        from domainft.evaluation.metrics.semantic import load_sentence_model
 
         if self._model is None:
             self._model = load_sentence_model(self.embedding_model)
-        return cosine_similarities(self._model, left, right)
+        todo = list(dict.fromkeys(t for t in [*left, *right] if t not in self._vectors))
+        if todo:
+            vectors = self._model.encode(
+                todo,
+                batch_size=32,
+                convert_to_numpy=True,
+                normalize_embeddings=False,
+                show_progress_bar=False,
+            ).astype(np.float64)
+            for text, vector in zip(todo, vectors, strict=True):
+                norm = float(np.linalg.norm(vector))
+                self._vectors[text] = vector / norm if norm > 0 else vector
+        return [float(np.dot(self._vectors[a], self._vectors[b])) for a, b in zip(left, right, strict=True)]
 
     def _complete(
         self, batch: list[list[Mapping[str, Any]]], contexts: list[dict[str, Any]], emit: Emit
