@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import unicodedata
 from pathlib import Path
@@ -10,23 +9,16 @@ from typing import Any
 
 import pytest
 
+from tests.examples import EXAMPLES, load_script
 from tests.fake_openai import FakeOpenAIServer, ReceivedRequest
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ho_chi_minh"
+EXAMPLE = EXAMPLES / "ho_chi_minh"
 PAGES = sorted((EXAMPLE / "data" / "pages").glob("*.html"))
-
-
-def _load_script() -> Any:
-    spec = importlib.util.spec_from_file_location("example_ho_chi_minh", EXAMPLE / "run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def script() -> Any:
-    return _load_script()
+    return load_script(EXAMPLE / "run.py", "example_ho_chi_minh")
 
 
 @pytest.fixture(scope="module")

@@ -8,34 +8,26 @@ LLM judge and the RAGAS judge.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from domainft import EvaluationReport
+from tests.examples import EXAMPLES, load_script
 from tests.fake_openai import FakeOpenAIServer
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "instruction_compare"
+EXAMPLE = EXAMPLES / "instruction_compare"
 DATA = EXAMPLE / "data" / "instructions.jsonl"
 ARCHS = ("dense", "moe")
 JUDGE_SCORE = 7  # what the fake LLM judge always answers
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def example() -> ModuleType:
-    return _load("example_instruction_compare", EXAMPLE / "run.py")
+    return load_script(EXAMPLE / "run.py", "example_instruction_compare")
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +90,7 @@ def test_data_answers_of_generated_items_are_correct(records):
 
 
 def test_generator_reproduces_the_shipped_file(records):
-    generator = _load("make_instructions", EXAMPLE / "data" / "make_instructions.py")
+    generator = load_script(EXAMPLE / "data" / "make_instructions.py", "make_instructions")
     assert generator.build() == records
 
 

@@ -3,31 +3,23 @@ the whole recipe (data, reports, masking, three training runs, one evaluation ta
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 
 import datasets
 import pytest
 
 from domainft.data.leakage import find_leakage
+from tests.examples import EXAMPLES, load_script
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "linux_dialogues"
+EXAMPLE = EXAMPLES / "linux_dialogues"
 DATA = EXAMPLE / "data" / "dialogues.jsonl"
-
-
-def _load_module():
-    spec = importlib.util.spec_from_file_location("example_linux_dialogues", EXAMPLE / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def example():
-    return _load_module()
+    return load_script(EXAMPLE / "run.py", "example_linux_dialogues")
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -15,24 +13,18 @@ from domainft import EvaluationReport, Recipe, SyntheticQAGenerator
 from domainft.data.cleaning import CleaningReport, dedup_key
 from domainft.data.synthetic import get_validator
 from domainft.data.teachers import get_teacher
+from tests.examples import EXAMPLES, load_script
 from tests.fake_openai import FakeOpenAIServer, error
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "machinery"
+EXAMPLE = EXAMPLES / "machinery"
 TEXT_FIELDS = ["problem", "found_condition", "work_performed", "cause"]
 CONTENT = ["machine_type", *TEXT_FIELDS, "hours"]
 HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]*>|&(#\d+|[a-zA-Z]{2,8});")
 
 
-def load_example():
-    spec = importlib.util.spec_from_file_location("example_machinery", EXAMPLE / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def example():
-    return load_example()
+    return load_script(EXAMPLE / "run.py", "example_machinery")
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ directory, ``DOMAINFT_QUICK=1`` and its output directory under pytest's temporar
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from tests.examples import EXAMPLES
+
 NOTEBOOKS = sorted(EXAMPLES.glob("*/*.ipynb"))
 
 

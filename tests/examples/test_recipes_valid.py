@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from domainft.recipe import Recipe
+from tests.examples import EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 RECIPES = sorted(EXAMPLES.glob("*/recipe*.yaml"))
 
 

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.examples import EXAMPLES, load_script
 from tests.fake_openai import FakeOpenAIServer
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "wordpress"
+EXAMPLE = EXAMPLES / "wordpress"
 ENDPOINT_ANSWER = (
     "Here's how:\n1. Open the Kestrel menu in the dashboard.\n2. Change the setting and click Save."
 )
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(module)
-    return module
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -32,7 +23,7 @@ def _jsonl(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def recipe():
-    return _load("example_wordpress", EXAMPLE / "run.py")
+    return load_script(EXAMPLE / "run.py", "example_wordpress")
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +74,7 @@ def test_few_shot_examples_follow_the_pattern():
 def test_qa_table_is_what_the_generator_writes_and_holds_the_planned_mess():
     from domainft.data.synthetic import numbered_steps
 
-    generator = _load("example_wordpress_table", EXAMPLE / "data" / "make_qa_table.py")
+    generator = load_script(EXAMPLE / "data" / "make_qa_table.py", "example_wordpress_table")
     import yaml
 
     fragments = yaml.safe_load((EXAMPLE / "data" / "qa_fragments.yaml").read_text(encoding="utf-8"))
