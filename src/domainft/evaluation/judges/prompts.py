@@ -117,14 +117,43 @@ def _system(system_prompt: str | None) -> list[dict[str, str]]:
     return [{"role": "system", "content": prompt}] if prompt.strip() else []
 
 
+#: Markers around each part of a judge prompt: name -> (start, end).
+SECTIONS: dict[str, tuple[str, str]] = {
+    "question": ("[Question]", "[End of question]"),
+    "reference": ("[Reference answer]", "[End of reference answer]"),
+    "answer": ("[Answer to grade]", "[End of answer to grade]"),
+    "first": ("[Assistant 1]", "[End of Assistant 1]"),
+    "second": ("[Assistant 2]", "[End of Assistant 2]"),
+}
+
+
+def _section(name: str, text: str) -> str:
+    start, end = SECTIONS[name]
+    return f"{start}\n{text}\n{end}\n\n"
+
+
+def read_section(prompt: str, name: str) -> str | None:
+    """The text of section ``name`` in a judge prompt built here, or None when it has none.
+
+    Examples:
+        >>> read_section(pairwise_messages("Q?", "yes", "no")[-1]["content"], "second")
+        'no'
+    """
+    start, end = SECTIONS[name]
+    begin = prompt.find(f"{start}\n")
+    if begin < 0:
+        return None
+    begin += len(start) + 1
+    stop = prompt.find(f"\n{end}", begin)
+    return prompt[begin:stop] if stop >= 0 else None
+
+
 def _reference_block(reference: str | None) -> str:
     if reference is None:
         return ""
     return (
-        "[Reference answer]\n"
-        f"{reference}\n"
-        "[End of reference answer]\n\n"
-        "The reference answer is correct. Use it to check facts and completeness; an answer may be "
+        _section("reference", reference)
+        + "The reference answer is correct. Use it to check facts and completeness; an answer may be "
         "worded differently and still be fully correct.\n\n"
     )
 
@@ -149,9 +178,9 @@ def grading_messages(
         f"Grade the answer below to the user's question on a scale from {low} (useless or wrong) to "
         f"{high} (could not be better).\n\n"
         f"Criteria:\n{criteria}\n\n"
-        f"[Question]\n{prompt}\n[End of question]\n\n"
+        f"{_section('question', prompt)}"
         f"{_reference_block(reference)}"
-        f"[Answer to grade]\n{answer}\n[End of answer to grade]\n\n"
+        f"{_section('answer', answer)}"
         "Reply with one JSON object and nothing else, in this form:\n"
         f'{{"score": <a whole number from {low} to {high}>, "rationale": "<one or two sentences>"}}'
     )
@@ -181,10 +210,10 @@ def pairwise_messages(
         "Two AI assistants answered the user's question below. Decide which answer is better, or "
         "whether they are equally good.\n\n"
         f"Criteria:\n{criteria}\n\n"
-        f"[Question]\n{prompt}\n[End of question]\n\n"
+        f"{_section('question', prompt)}"
         f"{_reference_block(reference)}"
-        f"[Assistant 1]\n{first}\n[End of Assistant 1]\n\n"
-        f"[Assistant 2]\n{second}\n[End of Assistant 2]\n\n"
+        f"{_section('first', first)}"
+        f"{_section('second', second)}"
         "Judge the content only. The order in which the answers are shown says nothing about their "
         "quality, and a longer answer is not better for being longer.\n"
         "Reply with one JSON object and nothing else, in this form:\n"

@@ -32,26 +32,10 @@ from typing import TYPE_CHECKING, Any
 from domainft.data.teachers import Emit, Teacher, TeacherFailure
 from domainft.errors import ConfigError
 from domainft.evaluation.judges import register_judge
+from domainft.evaluation.judges.prompts import read_section
 
 if TYPE_CHECKING:  # pragma: no cover
     from domainft.evaluation.judges.config import JudgeConfig
-
-_SECTIONS = {
-    "reference": ("[Reference answer]\n", "\n[End of reference answer]"),
-    "answer": ("[Answer to grade]\n", "\n[End of answer to grade]"),
-    "first": ("[Assistant 1]\n", "\n[End of Assistant 1]"),
-    "second": ("[Assistant 2]\n", "\n[End of Assistant 2]"),
-}
-
-
-def _section(text: str, name: str) -> str | None:
-    start_marker, end_marker = _SECTIONS[name]
-    start = text.find(start_marker)
-    if start < 0:
-        return None
-    start += len(start_marker)
-    end = text.find(end_marker, start)
-    return text[start:end] if end >= 0 else None
 
 
 class SimilarityJudge(Teacher):
@@ -117,8 +101,8 @@ class SimilarityJudge(Teacher):
         compare: list[tuple[int, str, str, str]] = []
         for i, messages in enumerate(batch):
             text = str(messages[-1].get("content", "")) if messages else ""
-            reference = _section(text, "reference")
-            answer, first, second = (_section(text, k) for k in ("answer", "first", "second"))
+            reference = read_section(text, "reference")
+            answer, first, second = (read_section(text, k) for k in ("answer", "first", "second"))
             if reference is None:
                 emit(i, TeacherFailure("the similarity judge needs the reference answer", kind="input"))
             elif answer is not None:
