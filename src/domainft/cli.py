@@ -177,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tiny.add_argument("--data", required=True, help="data file (csv/json/jsonl/parquet) or builtin:NAME")
     tiny.add_argument("--output", required=True, help="folder to save the model and tokenizer in")
-    tiny.add_argument("--architecture", default="llama", choices=["llama", "mistral", "mixtral"])
+    from domainft.models.tiny import ARCHITECTURES
+
+    tiny.add_argument("--architecture", default="llama", choices=ARCHITECTURES.names())
     tiny.add_argument("--seed", type=int, default=0)
     tiny.set_defaults(func=cmd_tiny_model)
 

@@ -39,8 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from domainft.errors import ConfigError, ModelError
+from domainft.errors import ConfigError, DataError, ModelError
 from domainft.registry import Registry
+from domainft.utils.io import read_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from domainft.llm.openai_compat import ChatClient, ChatEndpointConfig
@@ -590,9 +591,6 @@ class LookupTeacher(Teacher):
         key: str = "source",
         value: str = "target",
     ) -> None:
-        from domainft.errors import DataError
-        from domainft.utils.io import read_jsonl
-
         if (table is None) == (path is None):
             raise ConfigError("the lookup teacher needs exactly one of table= or path=")
         entries: dict[str, str] = {}
