@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         warmup_ratio=0.0,
         logging_steps=1,
         group_by_length=False,  # random order: the same permutation on every rank, sharded by accelerate
+        precision="fp32",  # exact comparisons across process layouts
         use_cpu=True,  # gloo on CPU: without it a CPU-only rank would not join the process group
         disable_tqdm=True,
         seed=0,

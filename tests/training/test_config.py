@@ -1,7 +1,7 @@
 import pytest
 
 from domainft.errors import ConfigError
-from domainft.training.config import TrainingConfig
+from domainft.training.config import TrainingConfig, cpu_has_native_bf16
 
 
 def test_training_arguments_reflect_the_config(tmp_path):
@@ -19,7 +19,8 @@ def test_training_arguments_reflect_the_config(tmp_path):
     assert args.lr_scheduler_type.value == "linear" and args.save_total_limit == 1
     assert args.train_sampling_strategy == "group_by_length" and args.dataloader_drop_last
     assert args.report_to in ([], "none", ["none"]) or not args.report_to
-    assert not args.bf16 and not args.fp16  # CPU: fp32
+    # CPU: bf16 autocast where the CPU computes bf16 natively, else fp32
+    assert args.bf16 == cpu_has_native_bf16() and not args.fp16
     assert cfg.to_training_arguments(has_eval=False).eval_strategy.value == "no"
 
 

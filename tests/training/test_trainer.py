@@ -173,7 +173,10 @@ def test_fast_batches_train_exactly_like_padded_batches(tiny_model_dir, tiny_dsd
     runs = {}
     for name, options in (("padded", {"group_by_length": layout == "length_grouped"}), (layout, fast)):
         model, tok = _peft(tiny_model_dir, quantization=None)
-        cfg = _config(tmp_path / name, max_steps=3, logging_steps=1, eval_strategy="no", **options)
+        # fp32: bf16 autocast rounds differently in a flattened row than in a padded batch
+        cfg = _config(
+            tmp_path / name, max_steps=3, logging_steps=1, eval_strategy="no", precision="fp32", **options
+        )
         result = DomainTrainer(model=model, tokenizer=tok, datasets=tiny_dsd, config=cfg).train()
         losses = [e["loss"] for e in result.log_history if "loss" in e]
         weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}

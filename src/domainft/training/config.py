@@ -17,6 +17,17 @@ from domainft.configuration import ConfigBase, config_field
 from domainft.errors import ConfigError
 
 
+def cpu_has_native_bf16() -> bool:
+    """True when this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX), where bf16 autocast pays off.
+
+    Elsewhere bf16 is emulated and slower than fp32.
+    """
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private in torch 2.x: probe safely
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
 @dataclass
 class TrainingConfig(ConfigBase):
     """Optimisation, batching, evaluation and output settings of a LoRA fine-tune."""
@@ -48,7 +59,8 @@ class TrainingConfig(ConfigBase):
     )
     precision: Literal["auto", "bf16", "fp16", "fp32"] = config_field(
         "auto",
-        help="Mixed precision: auto = bf16 on a GPU that supports it, fp16 on other GPUs, fp32 on CPU.",
+        help="Mixed precision: auto = bf16 on a GPU that supports it, fp16 on other GPUs; on a CPU bf16 "
+        "autocast when it computes bf16 natively (AVX512-BF16 or AMX, about 1.5x faster), else fp32.",
     )
     gradient_checkpointing: bool = config_field(False, help="Recompute activations to save memory.")
     max_length: int = config_field(
@@ -208,6 +220,8 @@ class TrainingConfig(ConfigBase):
         if self.precision == "auto" and self.on_gpu():
             bf16 = torch.cuda.is_bf16_supported()
             return bf16, not bf16
+        if self.precision == "auto":
+            return cpu_has_native_bf16(), False
         return False, False
 
     def to_training_arguments(self, *, has_eval: bool = True) -> Any:
@@ -247,7 +261,8 @@ class TrainingConfig(ConfigBase):
             # every token counts when batches carry no padding; otherwise the attention mask tells
             "include_num_input_tokens_seen": "all" if self.packing else "non_padding",
             "neftune_noise_alpha": self.neftune_noise_alpha,
-            "use_cpu": self.use_cpu,
+            # transformers accepts bf16 without a GPU only with use_cpu
+            "use_cpu": self.use_cpu or (bf16 and not self.on_gpu()),
             "disable_tqdm": self.disable_tqdm,
             "remove_unused_columns": False,
             "dataloader_pin_memory": self.on_gpu(),

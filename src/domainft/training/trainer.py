@@ -289,6 +289,17 @@ class DomainTrainer:
         if self.model in accelerator._models:
             accelerator._models.remove(self.model)
 
+    def _release_autocast(self) -> None:
+        """Give the model back computing in its own dtype.
+
+        With bf16/fp16 mixed precision accelerate wraps ``model.forward`` in autocast and leaves it there
+        after training, so later generation and evaluation would run in half precision and differ from
+        the saved adapter loaded anew. The next ``train()`` wraps it again.
+        """
+        from accelerate.utils import extract_model_from_parallel
+
+        extract_model_from_parallel(self.model, keep_fp32_wrapper=False)
+
     def _checkpoint(self, resume: str | bool | None) -> str | None:
         """The checkpoint folder to resume from (``True``: the latest in ``output_dir``), or None."""
         if resume is None or resume is False:
@@ -327,6 +338,7 @@ class DomainTrainer:
         final: dict[str, Any] = {}
         if self.eval_dataset is not None:
             final = self.evaluate()
+        self._release_autocast()
         final_eval = finite_or_none(final.get("eval_loss"))
         history = list(self.trainer.state.log_history)
         if initial:  # trainer.train() starts a fresh state; keep the step-0 validation point
