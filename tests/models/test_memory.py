@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import json
+import math
 
 import pytest
 import torch
@@ -210,7 +211,7 @@ def test_breakdown_arithmetic_for_7b(llama_7b):
     trainable = plan.params.trainable
     assert parts["trainable_weights"] == parts["gradients"] == 4 * trainable
     assert parts["optimizer_states"] == 8 * trainable
-    assert parts["logits"] == 512 * 4 * 32000 * 16
+    assert parts["logits"] == 512 * 4 * 32000 * 12  # fp32 log-softmax + two fp32 gradients in backward
     assert parts["overhead"] == GIB
     assert plan.total_bytes == sum(parts.values())
     no_upcast = plan_memory(llama_7b, method="qlora", target_modules=ALL_LLAMA, kbit_upcast=False)
@@ -270,17 +271,18 @@ def test_register_optimizer_memory(llama_7b):
 
 
 def _train_step(model, ids, autocast):
-    """One optimizer step; returns the tracker (peak of tensor bytes, model weights in the baseline)."""
+    """One optimizer step as transformers' Trainer takes it (the model outputs are dropped once the loss is
+    computed); returns the tracker (peak of tensor bytes, model weights in the baseline)."""
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     context = torch.autocast("cpu", dtype=torch.bfloat16) if autocast else contextlib.nullcontext()
     with TensorMemoryTracker(baseline=[model]) as tracker:
         with context:
-            out = model(input_ids=ids, labels=ids)
+            loss = model(input_ids=ids, labels=ids).loss
         after_forward = tracker.current_new_bytes
-        out.loss.backward()
+        loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        del out
+        del loss
     assert tracker.current_new_bytes > 0  # the optimizer states stay
     return tracker, after_forward
 
@@ -338,8 +340,8 @@ def test_estimate_bounds_the_measured_cpu_peak(mid_dir, method, batch, checkpoin
     ],
 )
 def test_activation_formula_matches_what_the_forward_keeps(mid_dir, method, targets, dropout):
-    """Bytes alive after the forward pass = activations + autocast weight copies + the forward half of the
-    logits term, within 20%."""
+    """Bytes alive after the forward pass = activations + autocast weight copies + the forward third of the
+    logits term (the fp32 log-softmax), within 20%."""
     model = _prepare(_load(mid_dir, "nf4" if method == "qlora" else None), method, 8, targets, dropout, False)
     ids = torch.randint(0, 512, (4, 128), generator=torch.Generator().manual_seed(0))
     _, after_forward = _train_step(model, ids, autocast=method == "qlora")
@@ -354,7 +356,7 @@ def test_activation_formula_matches_what_the_forward_keeps(mid_dir, method, targ
         compute_dtype="bf16" if method == "qlora" else "fp32",
         device="cpu",
     )
-    estimate = plan.parts["activations"] + plan.parts["weight_copies"] + plan.parts["logits"] // 2
+    estimate = plan.parts["activations"] + plan.parts["weight_copies"] + plan.parts["logits"] // 3
     assert 0.85 <= estimate / after_forward <= 1.2
 
 
@@ -367,6 +369,119 @@ def test_tiny_model_through_domainft_loader_within_tolerance(tiny_model_dir):
         tiny_model_dir, lora_r=4, target_modules="attention", seq_len=64, batch_size=2, device="cpu"
     )
     assert 1.0 <= plan.total_bytes / tracker.peak_bytes <= PEAK_TOLERANCE
+
+
+@pytest.mark.parametrize(
+    ("method", "vocab", "targets", "dropout", "checkpointing"),
+    [
+        ("lora", 512, "attention", 0.05, False),
+        ("lora", 512, "all-linear", 0.0, False),  # fp32 adapters without dropout share inputs
+        ("lora", 512, "all-linear", 0.05, True),  # the recomputed block's backward is the peak
+        ("lora", 4096, "attention+mlp", 0.05, True),  # the loss's backward is the peak
+        ("lora", 4096, "attention", 0.05, False),
+        ("qlora", 512, "attention+mlp", 0.05, False),
+    ],
+)
+def test_plan_is_close_to_the_peak_of_a_trainer_step(mid_dir, method, vocab, targets, dropout, checkpointing):
+    """The plan of a LoRA/QLoRA step is at or above its measured CPU peak and within 15% of it (measured
+    +2% to +12%: on this 2-layer model with a 512 vocabulary, the first block's savings and the bound on the
+    MLP backward weigh most; benchmarks/bench_memory.py checks larger shapes, within 5%)."""
+    from transformers import AutoModelForCausalLM
+
+    if vocab == 512:
+        model = _load(mid_dir, "nf4" if method == "qlora" else None)
+        source = mid_dir
+    else:
+        torch.manual_seed(0)
+        source = _mid_config(vocab_size=vocab)
+        model = AutoModelForCausalLM.from_config(source, dtype=torch.float32)
+    model = _prepare(model, method, 8, targets, dropout, checkpointing)
+    ids = torch.randint(0, vocab, (4, 128), generator=torch.Generator().manual_seed(0))
+    tracker, _ = _train_step(model, ids, autocast=method == "qlora")
+    plan = plan_memory(
+        source,
+        method=method,
+        lora_r=8,
+        target_modules=targets,
+        lora_dropout=dropout,
+        seq_len=128,
+        batch_size=4,
+        gradient_checkpointing=checkpointing,
+        compute_dtype="bf16" if method == "qlora" else "fp32",
+        device="cpu",
+    )
+    ratio = plan.total_bytes / tracker.peak_bytes
+    assert 1.0 <= ratio <= 1.15, (ratio, plan.parts, tracker.peak_bytes)
+
+
+def test_checkpointed_peak_is_the_larger_of_loss_backward_and_block_backward():
+    """With checkpointing the step peaks either in the loss's backward or in one recomputed block's backward,
+    never in both at once: with a 128k vocabulary the activations are just the checkpoints (and the final
+    norm's input); with 32k or 1k the recomputed block is the peak, whatever the vocabulary."""
+    settings = dict(
+        method="qlora", target_modules=ALL_LLAMA, seq_len=512, batch_size=4, gradient_checkpointing=True
+    )
+    tokens, layers, h = 2048, 32, 4096
+
+    def plan(vocab):
+        cfg = _llama_7b()
+        cfg.vocab_size = vocab
+        return plan_memory(cfg, **settings)
+
+    plans = {vocab: plan(vocab) for vocab in (128_000, 32_000, 1_000)}
+    for vocab, p in plans.items():
+        assert p.parts["logits"] == tokens * vocab * 12
+    checkpoints = tokens * layers * 4 * h  # one fp32 block input per layer and token
+    assert plans[128_000].parts["activations"] == checkpoints + tokens * 4 * h
+    block_peak = {v: p.parts["activations"] + p.parts["logits"] for v, p in plans.items() if v < 128_000}
+    assert block_peak[32_000] == block_peak[1_000]
+    assert (
+        plans[128_000].parts["activations"]
+        < plans[32_000].parts["activations"]
+        < plans[1_000].parts["activations"]
+    )
+    no_ckpt = plan_memory(_llama_7b(), **{**settings, "gradient_checkpointing": False})
+    assert plans[32_000].parts["activations"] < no_ckpt.parts["activations"] / 5
+
+
+def test_fp32_adapters_share_only_the_inputs_they_really_share():
+    """Without dropout, fp32 LoRA on q, k and v keeps their one common input; o_proj reads another tensor."""
+    cfg = _mid_config()
+    settings = dict(
+        method="lora", lora_r=8, lora_dropout=0.0, seq_len=128, compute_dtype="fp32", device="cpu"
+    )
+
+    def activations(targets):
+        return plan_memory(cfg, target_modules=targets, **settings).parts["activations"]
+
+    tokens, layers, h, r = 128, 2, 256, 8
+    q = activations(["q_proj"])
+    assert activations(["q_proj", "k_proj", "v_proj"]) - q == tokens * layers * 2 * 4 * r
+    assert activations(["q_proj", "o_proj"]) - q == tokens * layers * (4 * h + 4 * r)
+    assert activations(["gate_proj", "up_proj"]) - activations(["gate_proj"]) == tokens * layers * 4 * r
+
+
+def test_tracker_counts_4bit_quantization_constants(mid_dir):
+    """A module's baseline holds its 4-bit weights and their constants (absmax, code tables): neither is a
+    parameter or a buffer. They equal the plan's quant_state exactly."""
+    bnb = pytest.importorskip("bitsandbytes")
+    layer = bnb.nn.Linear4bit(128, 256, bias=False, compute_dtype=torch.bfloat16, quant_type="nf4").to("cpu")
+    assert layer.weight.quant_state is not None
+    with TensorMemoryTracker(baseline=[layer]) as tracker:
+        pass
+    n = 128 * 256
+    blocks = n // 64
+    # packed 4-bit weight; double quant: uint8 absmax per 64-block, fp32 absmax per 256 of them,
+    # the 256-entry fp32 code of the nested state, the 16-entry nf4 code and one fp32 offset
+    assert tracker.baseline_bytes == n // 2 + blocks + 4 * math.ceil(blocks / 256) + 256 * 4 + 16 * 4 + 4
+
+    model = _load(mid_dir, "nf4")
+    with TensorMemoryTracker(baseline=[model]) as tracker:
+        pass
+    own = sum(p.untyped_storage().nbytes() for p in model.parameters())
+    own += sum(b.untyped_storage().nbytes() for b in model.buffers())
+    plan = plan_memory(mid_dir, method="qlora", kbit_upcast=False)
+    assert tracker.baseline_bytes - own == plan.parts["quant_state"]
 
 
 def test_tracker_counts_frees_views_and_baseline():
@@ -382,6 +497,24 @@ def test_tracker_counts_frees_views_and_baseline():
     del view
     assert tracker.current_new_bytes == 1000
     assert z.shape == (250,)
+
+
+def test_tracker_does_not_keep_the_measured_model_alive():
+    """Tensors created inside the block that outlive it (optimizer states) must not hold the tracker, whose
+    baseline holds the model and optimizer: measuring a model must not leak it."""
+    import gc
+    import weakref
+
+    model = torch.nn.Linear(64, 64)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    with TensorMemoryTracker(baseline=[model, optimizer]) as tracker:
+        model(torch.ones(4, 64)).sum().backward()
+        optimizer.step()
+    assert tracker.peak_new_bytes > 0
+    model_ref, optimizer_ref = weakref.ref(model), weakref.ref(optimizer)
+    del model, optimizer, tracker
+    gc.collect()
+    assert model_ref() is None and optimizer_ref() is None
 
 
 # ------------------------------------------------------------------------------- verdict and output

@@ -43,9 +43,21 @@ from domainft.utils.io import read_json
 GIB = 1024**3
 PLAN_FILE = "memory_plan.json"
 DTYPE_BYTES = {"bf16": 2, "fp16": 2, "fp32": 4}
-#: Bytes per token per vocabulary entry kept for the loss: the logits upcast to fp32, the saved
-#: log-softmax and, during backward, two fp32 gradients of the same size (measured, see docs).
-LOGITS_BYTES_PER_ENTRY = 16
+#: Bytes per token per vocabulary entry at the start of backward: the fp32 log-softmax the loss keeps (4)
+#: and the two fp32 gradients its backward creates (8). transformers' Trainer drops the model outputs once
+#: it has the loss, so the logits themselves are gone by then (measured, see docs).
+LOGITS_BYTES_PER_ENTRY = 12
+#: Bytes per token per intermediate (MLP) unit of the gradients alive while a block's MLP runs backward,
+#: after the loss's gradients are freed (measured: 8-12 in fp32, bf16 and 4-bit on Llama blocks).
+BACKWARD_BYTES_PER_INTERMEDIATE = 12
+#: Linear layers of a block that read one and the same input tensor: fp32 LoRA adapters without dropout
+#: in a group share that input for backward; every other adapted layer keeps its own.
+SHARED_INPUT_GROUPS: tuple[frozenset[str], ...] = (
+    frozenset({"q_proj", "k_proj", "v_proj"}),
+    frozenset({"gate_proj", "up_proj"}),
+    frozenset({"query", "key", "value"}),
+    frozenset({"w1", "w3"}),
+)
 #: bitsandbytes 4-bit block size (one absmax per block).
 BNB_4BIT_BLOCKSIZE = 64
 #: bitsandbytes 8-bit optimizers keep 32-bit states for tensors smaller than this.
@@ -682,10 +694,25 @@ def _quant_bytes(module: ModuleInfo, quantization: str, double_quant: bool) -> t
     return math.ceil(n / 2), blocks * 4 + code
 
 
+def _input_group(name: str) -> str:
+    """The name of the input a Linear reads: its group in SHARED_INPUT_GROUPS, else its own name."""
+    leaf = name.rsplit(".", 1)[-1]
+    for group in SHARED_INPUT_GROUPS:
+        if leaf in group:
+            return "+".join(sorted(group))
+    return leaf
+
+
 def _activation_bytes(
     inv: ModelInventory, cfg: MemoryPlanConfig, targets: list[ModuleInfo], a: int, s: int
 ) -> tuple[int, int, str]:
-    """(activation bytes, logits bytes, formula text); the formulas are documented in docs/memory.md."""
+    """(activation bytes, logits bytes, formula text) at the peak of a training step; see docs/memory.md.
+
+    The step peaks either when the loss's backward starts (every saved activation plus the logits term)
+    or while one block's MLP runs backward (its gradients, the logits term freed by then); with
+    checkpointing, the latter also holds the recomputed block. The larger of the two counts: what the
+    block's backward needs beyond the logits term is added to the activations.
+    """
     h, kv, i, heads, layers = (
         inv.hidden_size,
         inv.kv_dim,
@@ -693,35 +720,47 @@ def _activation_bytes(
         inv.num_heads,
         inv.num_layers,
     )
-    k_kv = 2 * s + (2 * a if s != a else 0)
     if cfg.method == "full":
+        k_kv = 2 * s + (2 * a if s != a else 0)
         per_layer = (8 + a + 5 * s) * h + k_kv * kv + 4 * a * i
-    else:
-        per_layer = (8 + 2 * a) * h + k_kv * kv + 3 * s * i
+        outside = 3 * s * h
+    else:  # frozen k and v projections: only attention's compute-dtype copies of k and v are kept
+        per_layer = (8 + 2 * a) * h + 2 * a * kv + 3 * s * i
+        outside = s * h  # the final norm's input
     per_layer += 4 * heads + 8
-    mask = 1 if cfg.device == "cuda" else 4
+    mask = 1  # a bool keep-mask: CUDA's fused dropout, and on CPU the FastDropout LoraAdapterFactory installs
     adapter_by_layer: dict[int | None, int] = {}
-    shared_inputs: set[tuple[int | None, int]] = set()
+    shared_inputs: set[tuple[int | None, str]] = set()
     for m in targets:
         n_in = m.in_features if m.kind == "linear" else 0
         if cfg.lora_dropout > 0:
             extra = (a + mask) * n_in
         elif a < 4:
             extra = a * n_in
-        else:  # fp32: the adapter reads the same saved input tensor as its neighbours
-            extra = 0 if (m.layer, n_in) in shared_inputs else 4 * n_in
-            shared_inputs.add((m.layer, n_in))
+        else:  # fp32: adapters reading the same input tensor (q, k, v; gate, up) share it
+            key = (m.layer, _input_group(m.name))
+            extra = 0 if key in shared_inputs else 4 * n_in
+            shared_inputs.add(key)
         adapter_by_layer[m.layer] = adapter_by_layer.get(m.layer, 0) + extra + a * cfg.lora_r
-    outside = 3 * s * h + adapter_by_layer.pop(None, 0)
+    outside += adapter_by_layer.pop(None, 0)
     tokens = cfg.tokens
+    logits_per_token = inv.vocab_size * LOGITS_BYTES_PER_ENTRY
+    backward = BACKWARD_BYTES_PER_INTERMEDIATE * i
     if cfg.gradient_checkpointing:
         recompute = per_layer + max(adapter_by_layer.values(), default=0)
-        per_token = layers * s * h + recompute + outside
-        formula = f"checkpointed: {layers} x {s}*h + one layer recomputed ({recompute} B/token)"
+        excess = max(0, recompute + backward - logits_per_token)
+        per_token = layers * s * h + outside + excess
+        formula = (
+            f"checkpointed: {layers} x {s}*h + one block recomputed with its backward "
+            f"({recompute + backward} B/token, {excess} beyond the logits term)"
+        )
     else:
-        per_token = layers * per_layer + sum(adapter_by_layer.values()) + outside
+        excess = max(0, backward - logits_per_token)
+        per_token = layers * per_layer + sum(adapter_by_layer.values()) + outside + excess
         formula = f"{layers} layers x ~{per_layer + sum(adapter_by_layer.values()) // max(layers, 1)} B/token"
-    logits = tokens * inv.vocab_size * LOGITS_BYTES_PER_ENTRY
+        if excess:
+            formula += f" + {excess} B/token of MLP backward beyond the logits term"
+    logits = tokens * logits_per_token
     return tokens * per_token, logits, f"{tokens} tokens; {formula}"
 
 
@@ -925,6 +964,22 @@ def plan_memory(model_config: Any, config: MemoryPlanConfig | None = None, **ove
 # -------------------------------------------------------------------------------------------- measuring
 
 
+def _quantization_tensors(param: Any) -> list[Any]:
+    """Tensors a bitsandbytes parameter keeps outside its data: the 4-bit quantization state (absmax, code
+    tables, nested state with double quant) or the 8-bit row scales. Neither a parameter nor a buffer."""
+    import torch
+
+    out = []
+    state = getattr(param, "quant_state", None)
+    while state is not None and not isinstance(state, (dict, list, tuple)):
+        out += [v for v in vars(state).values() if isinstance(v, torch.Tensor)]
+        state = getattr(state, "state2", None)
+    scales = getattr(param, "SCB", None)
+    if isinstance(scales, torch.Tensor):
+        out.append(scales)
+    return out
+
+
 class TensorMemoryTracker:
     """Peak bytes of tensor storage alive inside a ``with`` block, on any device (CPU included).
 
@@ -932,7 +987,8 @@ class TensorMemoryTracker:
     its storage is freed; views share their storage's bytes. ``tracemalloc`` cannot do this: PyTorch
     allocates outside Python's allocator. Tensors that exist before the block (pass modules, optimizers or
     tensors as ``baseline``) count once in :attr:`baseline_bytes` and are not counted again when updated
-    in place. Allocator caching and kernels' internal scratch space are not seen.
+    in place; a module's baseline includes the quantization constants of its bitsandbytes 4-bit and 8-bit
+    weights. Allocator caching and kernels' internal scratch space are not seen.
 
     Examples:
         >>> import torch
@@ -969,6 +1025,7 @@ class TensorMemoryTracker:
                     yield p
                     if p.grad is not None:
                         yield p.grad
+                    yield from _quantization_tensors(p)
                 yield from item.buffers()
             elif isinstance(item, torch.optim.Optimizer):
                 for state in item.state.values():
@@ -987,7 +1044,15 @@ class TensorMemoryTracker:
         self._live[key] = nbytes
         self.current_new_bytes += nbytes
         self.peak_new_bytes = max(self.peak_new_bytes, self.current_new_bytes)
-        weakref.finalize(storage, self._release, key)
+        # a weak reference: a tensor that outlives the tracker (an optimizer state) must not keep the
+        # tracker, and through its baseline the model and optimizer, alive
+        weakref.finalize(storage, TensorMemoryTracker._released, weakref.ref(self), key)
+
+    @staticmethod
+    def _released(tracker_ref: weakref.ref[TensorMemoryTracker], key: int) -> None:
+        tracker = tracker_ref()
+        if tracker is not None:
+            tracker._release(key)
 
     def _release(self, key: int) -> None:
         self.current_new_bytes -= self._live.pop(key, 0)
