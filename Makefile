@@ -55,8 +55,13 @@ format: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 
+# The CPU benchmark suite (about 12 minutes on 2 cores); tables on stdout, JSON in benchmarks/results/.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_startup.py
+	$(BIN)/python benchmarks/bench_metrics.py
+	$(BIN)/python benchmarks/bench_generation.py
+	$(BIN)/python benchmarks/bench_memory.py
+	$(BIN)/python benchmarks/bench_training.py
 
 clean:
 	rm -rf $(VENV) runs site build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Start-up cost: ``import domainft`` and ``domainft --help`` wall time, against ``import torch``.
 
-Targets: import under 0.5 s, ``--help`` under 1.5 s. The baseline (``python -c pass`` and
-``import torch``) is measured in the same run, so the ratios hold on a noisy machine.
+Targets: import under 0.5 s, ``--help`` under 1.5 s. The baselines (``python -c pass`` and
+``import torch``) are measured in the same run, so the ratios hold on a noisy machine.
 
     python benchmarks/bench_startup.py [--repeats 5]
 """
@@ -9,13 +9,12 @@ Targets: import under 0.5 s, ``--help`` under 1.5 s. The baseline (``python -c p
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from benchlib import table, verdict, write_result
 
 CASES = {
     "python -c pass": [sys.executable, "-c", "pass"],
@@ -38,30 +37,26 @@ def wall_time(cmd: list[str], repeats: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--output", default=str(Path(__file__).parent / "results" / "startup.json"))
+    parser.add_argument("--smoke", action="store_true", help="one repeat")
+    parser.add_argument("--output", default=None, help="JSON result path (default benchmarks/results/)")
     args = parser.parse_args()
-    results = {name: wall_time(cmd, args.repeats) for name, cmd in CASES.items()}
-    torch_time = results["import torch"]
-    print(f"{'case':<18}{'median s':>10}{'vs torch':>10}{'target':>10}")
-    for name, seconds in results.items():
-        target = TARGETS.get(name)
-        verdict = "" if target is None else ("ok" if seconds < target else "MISSED")
-        print(f"{name:<18}{seconds:>10.3f}{seconds / torch_time:>9.2f}x{verdict:>10}")
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "machine": {"platform": platform.platform(), "python": platform.python_version()},
-                "repeats": args.repeats,
-                "median_seconds": results,
-                "targets": TARGETS,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    return 0 if all(results[k] < v for k, v in TARGETS.items()) else 1
+    repeats = 1 if args.smoke else args.repeats
+    results = {name: wall_time(cmd, repeats) for name, cmd in CASES.items()}
+    rows = [
+        {
+            "case": name,
+            "seconds": seconds,
+            "vs_torch": seconds / results["import torch"],
+            "target": TARGETS.get(name),
+            "verdict": verdict(seconds, TARGETS[name], higher_is_better=False) if name in TARGETS else "",
+        }
+        for name, seconds in results.items()
+    ]
+    columns = [("case", "case", ""), ("seconds", "median s", ".3f"), ("vs_torch", "vs import torch", ".2f")]
+    print(table(rows, [*columns, ("target", "target s", ""), ("verdict", "", "")]))
+    payload = {"repeats": repeats, "median_seconds": results, "targets": TARGETS}
+    print(f"wrote {write_result('startup', payload, output=args.output)}")
+    return 0
 
 
 if __name__ == "__main__":
