@@ -157,6 +157,39 @@ def test_rouge_options() -> None:
         RougeMetric(rouge_types="rouge1")
 
 
+def test_unicode_tokenizer_stem_memo_is_exact_and_bounded() -> None:
+    tok = UnicodeTokenizer()
+    tok.STEM_MEMO_SIZE = 5  # small, so the memo fills and starts over many times below
+    default = tokenizers.DefaultTokenizer(use_stemmer=True)
+    for _ in range(3):  # repeated texts are served from the memo
+        for text in ASCII_TEXTS:
+            assert tok.tokenize(text) == default.tokenize(text)
+            assert len(tok._stems) <= 5
+    assert tok.tokenize("Größere Städte wachsen, running") == ["größere", "städte", "wachsen", "run"]
+
+
+@pytest.mark.parametrize("rouge_types", [["rougeLsum"], ["rouge1", "rougeLsum"], list(ROUGE_TYPES)])
+def test_rougelsum_equals_rouge_score_on_single_and_multi_line_text(rouge_types: list[str]) -> None:
+    # Single-line pairs take the shortcut rougeLsum = rougeL; multi-line pairs (and a pair with one
+    # multi-line side) take rouge_score's summary-level LCS. Both must equal rouge_score itself.
+    pairs = [
+        *ASCII_PAIRS,
+        ("the cat the cat sat", "the cat sat on the cat"),
+        ("one line only", "two lines\nhere only"),
+        ("one\ntwo\nthree", "one two three"),
+    ]
+    preds, refs = [p for p, _ in pairs], [r for _, r in pairs]
+    measures = ("f", "p", "r")
+    out = RougeMetric(rouge_types=rouge_types, measures=measures).compute(preds, refs)
+    assert sorted(out.values) == sorted(t + s for t in rouge_types for s in ("", "_precision", "_recall"))
+    scorer = rouge_scorer.RougeScorer(rouge_types, tokenizer=UnicodeTokenizer())
+    direct = [scorer.score(r, p) for p, r in zip(preds, refs, strict=True)]
+    for t in rouge_types:
+        assert out.per_sample[t] == [s[t].fmeasure for s in direct]
+        assert out.per_sample[t + "_precision"] == [s[t].precision for s in direct]
+        assert out.per_sample[t + "_recall"] == [s[t].recall for s in direct]
+
+
 # ---------------------------------------------------------------- bleu
 def test_bleu_equals_sacrebleu() -> None:
     preds = [p for p, _ in ASCII_PAIRS] + ["Thành phố Hồ Chí Minh là thành phố lớn nhất."]

@@ -353,7 +353,8 @@ class TransformersTeacher(Teacher):
 
     def settings(self) -> dict[str, Any]:
         decoding = self.decoding.to_dict()
-        decoding.pop("batch_size")  # batching does not change greedy outputs
+        for key in ("batch_size", "max_batch_tokens"):  # batching does not change greedy outputs
+            decoding.pop(key)
         return {"model": self._model_identity(), "loader": self.loader_options, "decoding": decoding}
 
     def _load(self) -> tuple[Any, Any]:

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-_IGNORED_DECODING_KEYS = ("batch_size",)
+_IGNORED_DECODING_KEYS = ("batch_size", "max_batch_tokens")
 
 
 class GenerationCache:

@@ -40,6 +40,10 @@ from domainft.models.generation import DecodingConfig, generate_texts
 
 AnySystem = System | EndpointSystem
 
+#: Most sequences per perplexity forward pass. It computes logits over the whole vocabulary at every
+#: position, so it keeps the batch it had before generation batches grew (``decoding.batch_size``).
+PERPLEXITY_BATCH_SIZE = 16
+
 
 def resolve_systems(systems: Mapping[str, Any]) -> dict[str, AnySystem]:
     """Turn models into :class:`System` objects, routing a PeftModel's own base through the adapter switch;
@@ -325,7 +329,7 @@ class Evaluator:
                             references,
                             template=resolve_template_name(tokenizer, self.template),
                             system_prompt=self.system_prompt,
-                            batch_size=self.decoding.batch_size,
+                            batch_size=min(self.decoding.batch_size, PERPLEXITY_BATCH_SIZE),
                         )
                     }
         meta = {

@@ -2,6 +2,11 @@
 
 Used by the evaluator (answers to score) and by teacher models (synthetic data), so it lives with
 the models, below both.
+
+A batch holds up to ``batch_size`` prompts and up to ``max_batch_tokens`` tokens counted as
+``prompts x (longest prompt + max_new_tokens)``, the size of its KV cache at the last step. Short
+prompts are therefore generated many at a time (one decoding step costs about the same for 1 or 64
+rows on CPU and GPU), long ones in smaller batches, and batching never changes greedy answers.
 """
 
 from __future__ import annotations
@@ -28,11 +33,20 @@ class DecodingConfig(ConfigBase):
     top_p: float = config_field(1.0, help="Nucleus sampling mass (do_sample only).")
     top_k: int = config_field(50, help="Top-k sampling (do_sample only).")
     repetition_penalty: float = config_field(1.0, help="Penalty > 1 discourages repeated tokens.")
-    batch_size: int = config_field(16, help="Prompts generated together (left-padded, length-sorted).")
+    batch_size: int = config_field(
+        64, help="Most prompts generated together (left-padded, length-sorted); see max_batch_tokens."
+    )
+    max_batch_tokens: int | None = config_field(
+        16384,
+        help="Most tokens one batch holds, as prompts x (longest prompt + max_new_tokens): bounds the KV "
+        "cache, so batches of long prompts are smaller than batch_size. null = no bound.",
+    )
     seed: int = config_field(0, help="Seed for sampling.")
 
     def validate(self) -> None:
         self.require_positive("max_new_tokens", "batch_size", "temperature", "repetition_penalty")
+        if self.max_batch_tokens is not None:
+            self.require_positive("max_batch_tokens")
         self.require_range("top_p", 0, 1, low_open=True, high_open=False)
 
     def generate_kwargs(self) -> dict[str, Any]:
@@ -74,6 +88,37 @@ def left_pad(prompt_ids: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any
     return input_ids, attention
 
 
+def plan_batches(
+    lengths: Sequence[int],
+    batch_size: int,
+    max_new_tokens: int = 0,
+    max_batch_tokens: int | None = None,
+) -> list[list[int]]:
+    """Indices of ``lengths`` (prompt lengths) grouped into batches, longest prompts first.
+
+    A batch takes prompts in order of decreasing length while it has fewer than ``batch_size`` and
+    ``rows x (its longest prompt + max_new_tokens)`` stays within ``max_batch_tokens``; a prompt
+    longer than the budget on its own gets a batch of one.
+
+    Examples:
+        >>> plan_batches([3, 9, 5, 1], batch_size=3)
+        [[1, 2, 0], [3]]
+        >>> plan_batches([3, 9, 5, 1], batch_size=3, max_new_tokens=1, max_batch_tokens=20)
+        [[1, 2], [0, 3]]
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    batches: list[list[int]] = []
+    for i in order:
+        batch = batches[-1] if batches else None
+        if batch is not None and len(batch) < batch_size:
+            row_tokens = lengths[batch[0]] + max_new_tokens  # the batch's first prompt is its longest
+            if max_batch_tokens is None or (len(batch) + 1) * row_tokens <= max_batch_tokens:
+                batch.append(i)
+                continue
+        batches.append([i])
+    return batches
+
+
 def generate_texts(
     model: Any,
     tokenizer: Any,
@@ -85,14 +130,17 @@ def generate_texts(
 ) -> list[str]:
     """Generate one answer per already-tokenized prompt; returns texts in the input order.
 
-    Prompts are sorted by length so batches carry little padding; the decoded answer holds only
-    the new tokens, without special tokens.
+    Prompts are sorted by length so batches carry little padding and grouped by :func:`plan_batches`
+    (``decoding.batch_size`` prompts, ``decoding.max_batch_tokens`` tokens at most); the decoded answer
+    holds only the new tokens, without special tokens.
     """
     import torch
     from tqdm.auto import tqdm
 
     decoding = decoding or DecodingConfig()
-    order = sorted(range(len(prompt_ids)), key=lambda i: len(prompt_ids[i]), reverse=True)
+    batches = plan_batches(
+        [len(p) for p in prompt_ids], decoding.batch_size, decoding.max_new_tokens, decoding.max_batch_tokens
+    )
     results: list[str] = [""] * len(prompt_ids)
     device = next(model.parameters()).device
     pad_id = pad_token_id(tokenizer)
@@ -101,10 +149,9 @@ def generate_texts(
     model.eval()
     if decoding.do_sample:
         torch.manual_seed(decoding.seed)
-    bar = tqdm(total=len(order), desc=desc, disable=not progress, unit="prompt")
+    bar = tqdm(total=len(prompt_ids), desc=desc, disable=not progress, unit="prompt")
     try:
-        for start in range(0, len(order), decoding.batch_size):
-            batch = order[start : start + decoding.batch_size]
+        for batch in batches:
             input_ids, attention = left_pad([prompt_ids[i] for i in batch], pad_id)
             width = input_ids.shape[1]
             with torch.no_grad():

@@ -50,20 +50,37 @@ class UnicodeTokenizer:
         ['thành', 'phố', 'hồ', 'chí', 'minh', 'run']
     """
 
+    #: Distinct words whose stems are remembered; the memo starts over when it is full.
+    STEM_MEMO_SIZE = 200_000
+
     def __init__(self, use_stemmer: bool = True) -> None:
         self.use_stemmer = use_stemmer
         self._stemmer: Any = None
+        # Porter stemming is a pure function of the word and costs most of the tokenizing time, while a
+        # test set repeats a few thousand words: each distinct word is stemmed once.
+        self._stems: dict[str, str] = {}
         if use_stemmer:
             from nltk.stem import porter
 
             self._stemmer = porter.PorterStemmer()
 
+    def _stem(self, token: str) -> str:
+        stem = self._stems.get(token)
+        if stem is None:
+            if len(self._stems) >= self.STEM_MEMO_SIZE:
+                self._stems.clear()
+            stem = self._stems[token] = self._stemmer.stem(token)
+        return stem
+
     def tokenize(self, text: str) -> list[str]:
-        text = unicodedata.normalize("NFC", text.lower())
-        tokens = _NON_WORD_RUN.sub(_separators_to_spaces, text).split()
+        text = text.lower()
+        if text.isascii():  # NFC is the identity and there are no combining marks to keep
+            tokens = _NON_WORD_RUN.sub(" ", text).split()
+        else:
+            text = unicodedata.normalize("NFC", text)
+            tokens = _NON_WORD_RUN.sub(_separators_to_spaces, text).split()
         if self._stemmer is not None:
-            stem = self._stemmer.stem
-            tokens = [stem(t) if len(t) > 3 and t.isascii() else t for t in tokens]
+            tokens = [self._stem(t) if len(t) > 3 and t.isascii() else t for t in tokens]
         return [t for t in tokens if t]
 
     def __repr__(self) -> str:
@@ -122,13 +139,29 @@ class RougeMetric(Metric):
         self.measures = [m for m in ROUGE_MEASURES if m in measures]
         self.tokenizer = tokenizer if tokenizer is not None else UnicodeTokenizer(use_stemmer=use_stemmer)
         self._scorer = rouge_scorer.RougeScorer(self.rouge_types, tokenizer=self.tokenizer)
+        # On a pair of single-line texts rouge_score's rougeLsum (summary-level LCS over one sentence each)
+        # is the same computation as rougeL, so such pairs run the quadratic LCS once instead of twice.
+        self._single_line_scorer = None
+        if "rougeLsum" in self.rouge_types:
+            types = [t for t in self.rouge_types if t != "rougeLsum"]
+            self._single_line_scorer = rouge_scorer.RougeScorer(
+                types if "rougeL" in types else [*types, "rougeL"], tokenizer=self.tokenizer
+            )
+
+    def _score(self, prediction: str, reference: str) -> dict[str, Any]:
+        """rouge_score's scores of one pair (its argument order is target, prediction)."""
+        if self._single_line_scorer is not None and "\n" not in prediction and "\n" not in reference:
+            scores = self._single_line_scorer.score(reference, prediction)
+            scores["rougeLsum"] = scores["rougeL"]
+            return scores
+        return self._scorer.score(reference, prediction)
 
     def _compute(self, predictions: list[str], references: list[str]) -> MetricOutput:
         fields = {"f": "fmeasure", "p": "precision", "r": "recall"}
         keys = [(m, t, t + ROUGE_MEASURES[m]) for m in self.measures for t in self.rouge_types]
         per_sample: dict[str, list[float]] = {key: [] for _, _, key in keys}
         for prediction, reference in zip(predictions, references, strict=True):
-            scores = self._scorer.score(reference, prediction)  # rouge_score's order: (target, prediction)
+            scores = self._score(prediction, reference)
             for m, t, key in keys:
                 per_sample[key].append(float(getattr(scores[t], fields[m])))
         values = {key: _mean(per_sample[key]) for _, _, key in keys}
