@@ -46,11 +46,15 @@ from typing import Any
 
 from benchlib import (
     BENCH_MODEL,
+    GPU_ARCHS,
+    arch_config,
     build_bench_model,
     machinery_pairs,
+    matmul_peak_tflops,
     peak_rss_mb,
     set_offline,
     stopwatch,
+    sync,
     table,
     verdict,
     write_result,
@@ -58,55 +62,25 @@ from benchlib import (
 
 TARGET_SPEEDUP = 8.0
 
-#: Public architecture configs (GPU mode), built with random weights.
-ARCHS: dict[str, dict[str, Any]] = {
-    "llama-2-7b": {
-        "model_type": "llama",
-        "hidden_size": 4096,
-        "intermediate_size": 11008,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 32,
-        "vocab_size": 32000,
-        "max_position_embeddings": 4096,
-        "rms_norm_eps": 1e-5,
-        "rope_theta": 10000.0,
-    },
-    # Mistral-7B v0.1: grouped-query attention (8 KV heads) and a 4,096-token sliding window.
-    "mistral-7b": {
-        "model_type": "mistral",
-        "hidden_size": 4096,
-        "intermediate_size": 14336,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 8,
-        "vocab_size": 32000,
-        "max_position_embeddings": 32768,
-        "rms_norm_eps": 1e-5,
-        "rope_theta": 10000.0,
-        "sliding_window": 4096,
-    },
-}
 #: ``--smoke`` keeps an architecture's vocabulary, attention layout and options but shrinks its size.
 SMOKE_ARCH = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4}
 
 
 # --------------------------------------------------------------------------------------------- model
-def arch_config(arch: str, tokenizer: Any, smoke: bool) -> Any:
+def smoke_or_full_config(arch: str, tokenizer: Any, smoke: bool) -> Any:
     """The transformers config of ``arch`` (shrunk with ``smoke``), with the tokenizer's special ids."""
-    from transformers import AutoConfig
-
-    fields = dict(ARCHS[arch])
-    model_type = fields.pop("model_type")
+    fields: dict[str, Any] = {}
     if smoke:
-        groups = fields["num_attention_heads"] // fields["num_key_value_heads"]
+        spec = GPU_ARCHS[arch]
+        groups = spec["num_attention_heads"] // spec["num_key_value_heads"]
         fields.update(SMOKE_ARCH, num_key_value_heads=max(1, SMOKE_ARCH["num_attention_heads"] // groups))
-    special = {
-        "bos_token_id": tokenizer.bos_token_id,
-        "eos_token_id": tokenizer.eos_token_id,
-        "pad_token_id": tokenizer.pad_token_id,
-    }
-    return AutoConfig.for_model(model_type, **fields, **special)
+    return arch_config(
+        arch,
+        **fields,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
 
 
 def decode_as_ids(tokenizer: Any) -> None:
@@ -137,7 +111,7 @@ def load_model(args: argparse.Namespace, workdir: Path) -> tuple[Any, Any, dict[
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(args.device)
         config = {**BENCH_MODEL, **overrides}
     else:
-        cfg = arch_config(args.arch, tokenizer, args.smoke)
+        cfg = smoke_or_full_config(args.arch, tokenizer, args.smoke)
         torch.manual_seed(0)
         with torch.device(args.device):
             model = AutoModelForCausalLM.from_config(cfg, dtype=dtype)
@@ -160,13 +134,6 @@ def load_model(args: argparse.Namespace, workdir: Path) -> tuple[Any, Any, dict[
 
 
 # --------------------------------------------------------------------------------------------- the two sides
-def sync(device: str) -> None:
-    if device.startswith("cuda"):
-        import torch
-
-        torch.cuda.synchronize()
-
-
 def reset_peak(device: str) -> None:
     if device.startswith("cuda"):
         import torch
@@ -293,22 +260,6 @@ def explain_differences(
 
 
 # --------------------------------------------------------------------------------------------- GPU figures
-def matmul_peak_tflops(device: str, dtype: Any, n: int = 8192, iters: int = 30) -> float:
-    """Measured dense matmul throughput (TFLOP/s) of ``dtype`` on ``device``."""
-    import torch
-
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    for _ in range(5):
-        a @ b
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(iters):
-        a @ b
-    sync(device)
-    return 2 * n**3 * iters / (time.perf_counter() - start) / 1e12
-
-
 def mfu(params: int, tokens: int, seconds: float, peak_tflops: float | None) -> float | None:
     """Model FLOPs utilisation: ``2 * params`` FLOPs per processed token (prompt and answer) over the peak."""
     if not peak_tflops:
@@ -320,7 +271,7 @@ def mfu(params: int, tokens: int, seconds: float, peak_tflops: float | None) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
-    parser.add_argument("--arch", default="bench", choices=["bench", *ARCHS])
+    parser.add_argument("--arch", default="bench", choices=["bench", *GPU_ARCHS])
     parser.add_argument(
         "--dtype", default=None, choices=["float32", "bfloat16"], help="Default: fp32 on CPU."
     )

@@ -42,7 +42,7 @@ import warnings
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from benchlib import BENCH_MODEL, set_offline, table, write_result
+from benchlib import BENCH_MODEL, GPU_ARCHS, set_offline, table, write_result
 
 #: |planned - measured| / measured must stay within this, for every configuration.
 MAX_ABS_ERROR = 0.15
@@ -50,6 +50,16 @@ MAX_ABS_ERROR = 0.15
 MAX_UNDER_ESTIMATE = 0.10
 
 # ------------------------------------------------------------------------------------------ configurations
+
+#: The fields of a model shape (besides its architecture).
+SHAPE = (
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "vocab_size",
+)
 
 #: Model shapes (random init). Parameter counts in the name are approximate; the JSON has exact ones.
 MODELS: dict[str, dict[str, Any]] = {
@@ -89,36 +99,11 @@ MODELS: dict[str, dict[str, Any]] = {
         num_key_value_heads=6,
         vocab_size=4096,
     ),
-    "bench-30m": {
-        k: BENCH_MODEL[k]
-        for k in (
-            "architecture",
-            "hidden_size",
-            "intermediate_size",
-            "num_hidden_layers",
-            "num_attention_heads",
-            "num_key_value_heads",
-            "vocab_size",
-        )
+    "bench-30m": {k: BENCH_MODEL[k] for k in ("architecture", *SHAPE)},
+    **{
+        name: {"architecture": spec["model_type"], **{k: spec[k] for k in SHAPE}}
+        for name, spec in GPU_ARCHS.items()
     },
-    "llama-2-7b": dict(
-        architecture="llama",
-        hidden_size=4096,
-        intermediate_size=11008,
-        num_hidden_layers=32,
-        num_attention_heads=32,
-        num_key_value_heads=32,
-        vocab_size=32000,
-    ),
-    "mistral-7b": dict(
-        architecture="mistral",
-        hidden_size=4096,
-        intermediate_size=14336,
-        num_hidden_layers=32,
-        num_attention_heads=32,
-        num_key_value_heads=8,
-        vocab_size=32000,
-    ),
 }
 
 

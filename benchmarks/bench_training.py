@@ -38,11 +38,15 @@ from typing import Any
 
 from benchlib import (
     BENCH_MODEL,
+    GPU_ARCHS,
+    arch_config,
     build_bench_model,
     machinery_pairs,
+    matmul_peak_tflops,
     peak_rss_mb,
     run_child,
     set_offline,
+    sync,
     table,
     verdict,
     write_result,
@@ -52,33 +56,6 @@ VARIANTS = ("transformers", "trl-padding-free", "trl-packing", "domainft")
 BASELINE_A = "transformers"
 BASELINES_B = ("trl-padding-free", "trl-packing")
 TARGETS = {"vs_baseline_a": 2.0, "vs_baseline_b": 1.0}
-
-#: Real architectures for --device cuda, built from their published sizes (no weights downloaded).
-GPU_ARCHS: dict[str, dict[str, Any]] = {
-    "llama-2-7b": {
-        "class": "LlamaConfig",
-        "hidden_size": 4096,
-        "intermediate_size": 11008,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 32,
-        "vocab_size": 32000,
-        "max_position_embeddings": 4096,
-        "rope_theta": 10000.0,
-    },
-    "mistral-7b": {
-        "class": "MistralConfig",
-        "hidden_size": 4096,
-        "intermediate_size": 14336,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 8,
-        "vocab_size": 32000,
-        "max_position_embeddings": 32768,
-        "rope_theta": 10000.0,
-        "sliding_window": 4096,
-    },
-}
 
 #: Settings shared by every variant.
 LORA = {"r": 16, "alpha": 32, "dropout": 0.05, "targets": ["q_proj", "k_proj", "v_proj", "o_proj"]}
@@ -137,9 +114,7 @@ def load_model(model_dir: str, args: argparse.Namespace) -> Any:
     torch.manual_seed(0)
     if args.device == "cpu":
         return transformers.AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    spec = dict(GPU_ARCHS[args.arch])
-    config = getattr(transformers, spec.pop("class"))(**spec, tie_word_embeddings=False)
-    config.pad_token_id, config.eos_token_id, config.bos_token_id = 0, 2, 1
+    config = arch_config(args.arch, tie_word_embeddings=False, pad_token_id=0, eos_token_id=2, bos_token_id=1)
     with torch.device(args.device):
         return transformers.AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
 
@@ -325,14 +300,13 @@ def run_variant(args: argparse.Namespace) -> dict[str, Any]:
         "domainft": lambda: train_domainft(model, rows, args, out),
     }
     trainer, collator = builders[args.child]()
+    sync(args.device)
     if args.device != "cpu":
-        torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     rss_before = peak_rss_mb()
     start = time.perf_counter()
     output = trainer.train()
-    if args.device != "cpu":
-        torch.cuda.synchronize()
+    sync(args.device)
     seconds = time.perf_counter() - start
     tokens = sum(supervised(r["labels"]) for r in rows) * args.epochs
     trained = trainer.model
@@ -357,22 +331,6 @@ def run_variant(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------- GPU
-
-
-def matmul_peak_tflops(device: str, size: int = 8192, repeats: int = 20) -> float:
-    """The GPU's measured bf16 matmul throughput: the denominator of model FLOPs utilisation."""
-    import torch
-
-    a = torch.randn(size, size, device=device, dtype=torch.bfloat16)
-    b = torch.randn(size, size, device=device, dtype=torch.bfloat16)
-    for _ in range(3):
-        a @ b
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    torch.cuda.synchronize()
-    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e12
 
 
 def model_flops_utilisation(

@@ -248,3 +248,71 @@ def build_bench_model(workdir: str | Path, **overrides: Any) -> Path:
         return out
     texts = [p["prompt"] + " " + p["response"] for p in machinery_pairs()]
     return build_tiny_model(texts, out, **{**BENCH_MODEL, **overrides})
+
+
+# ---------------------------------------------------------------------------------------------- GPU mode
+
+#: Real architectures for ``--device cuda``, from their published configs; built with random weights
+#: (no download), which costs the same compute and memory as the real ones.
+GPU_ARCHS: dict[str, dict[str, Any]] = {
+    "llama-2-7b": {
+        "model_type": "llama",
+        "hidden_size": 4096,
+        "intermediate_size": 11008,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 32,
+        "vocab_size": 32000,
+        "max_position_embeddings": 4096,
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0,
+    },
+    # Mistral-7B v0.1: grouped-query attention (8 KV heads) and a 4,096-token sliding window.
+    "mistral-7b": {
+        "model_type": "mistral",
+        "hidden_size": 4096,
+        "intermediate_size": 14336,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "vocab_size": 32000,
+        "max_position_embeddings": 32768,
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0,
+        "sliding_window": 4096,
+    },
+}
+
+
+def arch_config(arch: str, **overrides: Any) -> Any:
+    """The transformers config of a :data:`GPU_ARCHS` entry, with ``overrides`` applied."""
+    from transformers import AutoConfig
+
+    fields = {**GPU_ARCHS[arch], **overrides}
+    return AutoConfig.for_model(fields.pop("model_type"), **fields)
+
+
+def sync(device: str) -> None:
+    """Wait for queued GPU work (a no-op on CPU), so wall times cover it."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def matmul_peak_tflops(device: str, dtype: Any = None, n: int = 8192, iters: int = 30) -> float:
+    """Measured dense matmul throughput (TFLOP/s) of ``dtype`` (default bf16) on ``device``: the
+    denominator of model FLOPs utilisation."""
+    import torch
+
+    dtype = dtype or torch.bfloat16
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    for _ in range(5):
+        a @ b
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(iters):
+        a @ b
+    sync(device)
+    return 2 * n**3 * iters / (time.perf_counter() - start) / 1e12

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*gradient_checkpointing.*:Futur
 
 ALL_LLAMA = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 #: The planner adds parts that are never all alive at once, so it must not be below a measured CPU peak,
-#: and stays within this factor of it (measured 1.1x-1.7x on these models).
+#: and stays within this factor of it (full fine-tuning and the tiny test model; LoRA plans of the
+#: mid-sized model are held to 1.15 below).
 PEAK_TOLERANCE = 2.0
 
 

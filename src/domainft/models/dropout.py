@@ -20,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
@@ -32,9 +33,7 @@ _LOW_SLICES = slice(0, 3) if sys.byteorder == "little" else slice(1, 4)
 
 def keep_mask(shape: torch.Size | tuple[int, ...], p: float) -> tuple[torch.Tensor, float]:
     """A boolean mask keeping each element with probability ``1 - p`` (to 1/65536) and its scale."""
-    n = 1
-    for size in shape:
-        n *= size
+    n = math.prod(shape)
     dropped_levels = round(p * _LEVELS)
     words = torch.empty((n + 2) // 3, dtype=torch.int64).random_()  # 63 random bits each
     uniforms = words.view(torch.int16).view(-1, 4)[:, _LOW_SLICES]
@@ -61,10 +60,8 @@ class FastDropout(torch.nn.Dropout):
     """``torch.nn.Dropout`` with masks from :func:`keep_mask` on CPU (see the module docstring)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0 or x.device.type != "cpu" or self.inplace:
+        if not self.training or not 0 < self.p < 1 or x.device.type != "cpu" or self.inplace:
             return super().forward(x)
-        if self.p >= 1:
-            return x * 0
         keep, scale = keep_mask(x.shape, self.p)
         return _MaskedScale.apply(x, keep, scale)
 

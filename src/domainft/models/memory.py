@@ -728,13 +728,14 @@ def _activation_bytes(
         per_layer = (8 + 2 * a) * h + 2 * a * kv + 3 * s * i
         outside = s * h  # the final norm's input
     per_layer += 4 * heads + 8
-    mask = 1  # a bool keep-mask: CUDA's fused dropout, and on CPU the FastDropout LoraAdapterFactory installs
     adapter_by_layer: dict[int | None, int] = {}
     shared_inputs: set[tuple[int | None, str]] = set()
     for m in targets:
         n_in = m.in_features if m.kind == "linear" else 0
         if cfg.lora_dropout > 0:
-            extra = (a + mask) * n_in
+            # the input plus a bool keep-mask (CUDA's fused dropout; on CPU the FastDropout LoraAdapterFactory
+            # installs)
+            extra = (a + 1) * n_in
         elif a < 4:
             extra = a * n_in
         else:  # fp32: adapters reading the same input tensor (q, k, v; gate, up) share it
