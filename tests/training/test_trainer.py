@@ -387,7 +387,7 @@ def test_resume_continues_from_the_latest_checkpoint(tiny_model_dir, tiny_dsd, t
     assert resumed.global_step == first.global_step
     assert CountSteps.steps == first.global_step // 2  # only the second epoch was trained again
     assert resumed.train_loss is not None
-    with pytest.raises(TrainingError, match="holds no checkpoint"):
+    with pytest.raises(TrainingError, match="holds no complete checkpoint"):
         empty = _config(tmp_path / "other", num_train_epochs=1)
         DomainTrainer(model=model2, tokenizer=tok2, datasets=tiny_dsd, config=empty).train(
             resume_from_checkpoint=True

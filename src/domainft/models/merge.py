@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import shutil
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -35,7 +33,7 @@ from domainft.models.loading import (
     load_causal_lm,
 )
 from domainft.registry import Registry
-from domainft.utils.io import atomic_write_json, read_json
+from domainft.utils.io import atomic_directory, atomic_write_json, read_json
 from domainft.utils.versions import library_versions
 
 logger = logging.getLogger(__name__)
@@ -435,9 +433,7 @@ def merge_adapter(
         )
     logger.info("merge: %s", note)
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.merging-", dir=output.parent))
-    try:
+    with atomic_directory(output) as staging:
         merged.save_pretrained(str(staging), max_shard_size=max_shard_size)
         tokenizer.save_pretrained(str(staging))
         manifest = {
@@ -466,18 +462,6 @@ def merge_adapter(
             "seconds": round(time.time() - started, 3),
         }
         atomic_write_json(staging / MANIFEST_NAME, manifest)
-        if output.is_dir() and any(output.iterdir()):
-            trash = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
-            output.replace(trash / output.name)
-            staging.replace(output)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            if output.is_dir():
-                output.rmdir()
-            staging.replace(output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     logger.info("merge: saved %s parameters (%s) to %s", f"{parameters:,}", dtype_name, output)
     return output
 

@@ -12,6 +12,7 @@ Examples:
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import shutil
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from transformers import EarlyStoppingCallback, Trainer
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer import TRAINER_STATE_NAME, TRAINING_ARGS_NAME
+from transformers.trainer_pt_utils import LengthGroupedSampler
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from domainft.data.templates import IGNORE_INDEX, overlength_counts, resolve_template_name, tokenize_dataset
 from domainft.errors import ConfigError, DataError, TrainingError
@@ -37,7 +40,8 @@ from domainft.training.collator import PaddingCollator, PaddingFreeCollator
 from domainft.training.config import TrainingConfig
 from domainft.training.manifest import PeakMemory, build_manifest, dataset_fingerprints
 from domainft.training.plots import plot_loss_curves
-from domainft.utils.io import atomic_write_json
+from domainft.training.sampler import SeededLengthGroupedSampler
+from domainft.utils.io import atomic_directory, atomic_write_json, atomic_write_text
 from domainft.utils.numbers import finite_or_none
 
 logger = logging.getLogger(__name__)
@@ -86,7 +90,27 @@ class TrainResult:
 
 class GuardedTrainer(Trainer):
     """``transformers.Trainer`` whose backward through a loss no trainable parameter contributes to
-    (PyTorch: "does not require grad") fails with the gradient guard's explanation."""
+    (PyTorch: "does not require grad") fails with the gradient guard's explanation, and whose
+    checkpoints hold no pickled objects (``training_args.bin`` is not kept). Length-grouped batches
+    follow the seed and the epoch only, so a resumed run trains on the batches of an uninterrupted one."""
+
+    def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+        sampler = super()._get_train_sampler(train_dataset)
+        if type(sampler) is LengthGroupedSampler:  # its order must not depend on the global generator
+            sampler = SeededLengthGroupedSampler(
+                sampler.batch_size, lengths=sampler.lengths, seed=self.args.data_seed or self.args.seed
+            )
+        return sampler
+
+    def _save(self, output_dir: str | None = None, state_dict: Any = None) -> None:
+        super()._save(output_dir, state_dict)
+        # a pickle of TrainingArguments: loading it runs code; training_config.yaml holds the settings
+        Path(output_dir or self.args.output_dir, TRAINING_ARGS_NAME).unlink(missing_ok=True)
+
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        # trainer_state.json is written last and marks a checkpoint complete: write it in one rename
+        self.state.save_to_json = lambda path: save_state_atomically(self.state, path)
+        super()._save_checkpoint(model, trial)
 
     def training_step(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -95,6 +119,11 @@ class GuardedTrainer(Trainer):
             if "does not require grad" not in str(exc):
                 raise
             raise no_gradient_error("the loss does not depend on any trainable parameter") from exc
+
+
+def save_state_atomically(state: Any, path: str | Path) -> None:
+    """Write a ``TrainerState`` as transformers does, through a temporary file and a rename."""
+    atomic_write_text(path, json.dumps(asdict(state), indent=2, sort_keys=True) + "\n")
 
 
 class DomainTrainer:
@@ -301,19 +330,25 @@ class DomainTrainer:
         extract_model_from_parallel(self.model, keep_fp32_wrapper=False)
 
     def _checkpoint(self, resume: str | bool | None) -> str | None:
-        """The checkpoint folder to resume from (``True``: the latest in ``output_dir``), or None."""
+        """The checkpoint folder to resume from (``True``: the latest complete one in ``output_dir``)."""
         if resume is None or resume is False:
             return None
         if resume is True:
-            last = get_last_checkpoint(str(self.output_dir)) if self.output_dir.is_dir() else None
+            last = latest_checkpoint(self.output_dir, remove_incomplete=self.is_main_process)
             if last is None:
                 raise TrainingError(
-                    f"resume_from_checkpoint=True but {self.output_dir} holds no checkpoint-N folder; "
-                    "train with save_strategy='steps' or 'epoch' first, or start without resuming"
+                    f"resume_from_checkpoint=True but {self.output_dir} holds no complete checkpoint-N "
+                    "folder; train with save_strategy='steps' or 'epoch' first, or start without resuming"
                 )
-            return last
+            return str(last)
         if not Path(resume).is_dir():
             raise TrainingError(f"resume_from_checkpoint: {resume} is not a checkpoint folder")
+        if not checkpoint_is_complete(Path(resume)):
+            raise TrainingError(
+                f"resume_from_checkpoint: {resume} is incomplete (no valid {TRAINER_STATE_NAME}: the run "
+                "stopped while saving it); resume from an earlier checkpoint or with "
+                "resume_from_checkpoint=True, which picks the latest complete one"
+            )
         return str(resume)
 
     def train(self, resume_from_checkpoint: str | bool | None = None) -> TrainResult:
@@ -370,7 +405,8 @@ class DomainTrainer:
         self.result.adapter_dir = str(self.save_adapter())
         self.result.last_adapter_dir = self._keep_last_adapter()
         if self.is_main_process:  # under accelerate launch every rank trains, one writes the run folder
-            self.trainer.save_state()  # trainer_state.json: log history, best metric and checkpoint
+            # trainer_state.json: log history, best metric and checkpoint
+            save_state_atomically(self.trainer.state, self.output_dir / TRAINER_STATE_NAME)
             self.config.to_yaml(self.output_dir / "training_config.yaml")
             plot_loss_curves(
                 history,
@@ -386,14 +422,13 @@ class DomainTrainer:
         state, args = self.trainer.state, self.trainer.args
         if not (args.load_best_model_at_end and state.best_model_checkpoint):
             return None
-        last = get_last_checkpoint(str(self.output_dir))
+        last = latest_checkpoint(self.output_dir)
         if last is None or Path(last).resolve() == Path(state.best_model_checkpoint).resolve():
             return None
         target = self.output_dir / "last_adapter"
         if self.is_main_process:
             from safetensors.torch import load_file, save_file
 
-            shutil.rmtree(target, ignore_errors=True)
             skip = (
                 "optimizer",
                 "scheduler",
@@ -403,12 +438,16 @@ class DomainTrainer:
                 "scaler",
                 "adapter_model",
             )
-            shutil.copytree(last, target, ignore=lambda _, names: [n for n in names if n.startswith(skip)])
-            # checkpoints may carry whole embedding matrices (peft's default); keep the tensors adapter/ has
-            weights = "adapter_model.safetensors"
-            keys = load_file(str(self.output_dir / "adapter" / weights)).keys()
-            state = load_file(str(Path(last) / weights))
-            save_file({k: state[k] for k in keys}, str(target / weights), metadata={"format": "pt"})
+            with atomic_directory(target) as staging:
+                staging.rmdir()
+                shutil.copytree(
+                    last, staging, ignore=lambda _, names: [n for n in names if n.startswith(skip)]
+                )
+                # checkpoints may carry whole embedding matrices (peft's default); keep adapter/'s tensors
+                weights = "adapter_model.safetensors"
+                keys = load_file(str(self.output_dir / "adapter" / weights)).keys()
+                state = load_file(str(Path(last) / weights))
+                save_file({k: state[k] for k in keys}, str(staging / weights), metadata={"format": "pt"})
         return str(target)
 
     def _mean_over_processes(self, value: float) -> float:
@@ -460,13 +499,58 @@ class DomainTrainer:
         return atomic_write_json(self.output_dir / "manifest.json", manifest)
 
     def save_adapter(self, directory: str | Path | None = None) -> Path:
-        """Save the LoRA adapter (and the tokenizer) to ``directory`` (default ``output_dir/adapter``)."""
+        """Save the LoRA adapter (and the tokenizer) to ``directory`` (default ``output_dir/adapter``).
+
+        The folder is written beside its place and renamed into it, so a crash leaves the previous
+        adapter (or none), never a partial one. A non-empty folder that holds no adapter is refused.
+        """
         path = Path(directory) if directory is not None else self.output_dir / "adapter"
         if not self.is_main_process:  # the ranks hold the same weights; one copy is written
             return path
-        path.mkdir(parents=True, exist_ok=True)
-        # domainft never resizes embeddings (see ensure_pad_token), so a LoRA on lm_head needs only its own
-        # weights; peft would otherwise copy the whole embedding matrices into the adapter.
-        self.model.save_pretrained(str(path), save_embedding_layers=False)
-        self.tokenizer.save_pretrained(str(path))
+        if path.is_file() or (
+            path.is_dir() and any(path.iterdir()) and not (path / "adapter_config.json").is_file()
+        ):
+            raise ConfigError(
+                f"save_adapter: {path} exists and does not hold an adapter; saving would replace it. "
+                "Choose a new or empty folder"
+            )
+        with atomic_directory(path) as staging:
+            # domainft never resizes embeddings (see ensure_pad_token), so a LoRA on lm_head needs only its
+            # own weights; peft would otherwise copy the whole embedding matrices into the adapter.
+            self.model.save_pretrained(str(staging), save_embedding_layers=False)
+            self.tokenizer.save_pretrained(str(staging))
         return path
+
+
+def checkpoint_is_complete(folder: Path) -> bool:
+    """True when ``folder`` holds a readable ``trainer_state.json``, which transformers writes last."""
+    try:
+        return isinstance(json.loads((folder / TRAINER_STATE_NAME).read_text(encoding="utf-8")), dict)
+    except (OSError, ValueError):
+        return False
+
+
+def latest_checkpoint(output_dir: str | Path, *, remove_incomplete: bool = False) -> Path | None:
+    """The complete ``checkpoint-N`` folder of ``output_dir`` with the largest N, or None.
+
+    A run killed while saving leaves a ``checkpoint-N`` without a valid ``trainer_state.json``; it is
+    skipped and, with ``remove_incomplete``, deleted (with a warning) so that training can write it again.
+    """
+    output_dir = Path(output_dir)
+    if not output_dir.is_dir():
+        return None
+    prefix = f"{PREFIX_CHECKPOINT_DIR}-"
+    found = [
+        (int(p.name[len(prefix) :]), p)
+        for p in output_dir.iterdir()
+        if p.is_dir() and p.name.startswith(prefix) and p.name[len(prefix) :].isdigit()
+    ]
+    for _, folder in sorted(found, reverse=True):
+        if checkpoint_is_complete(folder):
+            return folder
+        logger.warning(
+            "%s is incomplete (interrupted while saving)%s", folder, "; removed" * remove_incomplete
+        )
+        if remove_incomplete:
+            shutil.rmtree(folder, ignore_errors=True)
+    return None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,40 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextmanager
+def atomic_directory(path: str | Path) -> Iterator[Path]:
+    """Fill a hidden staging folder beside ``path``; on success it replaces ``path`` in one rename.
+
+    A crash or an exception inside the block leaves ``path`` as it was (an older complete folder, or
+    nothing) and removes the staging folder.
+
+    Examples:
+        >>> import tempfile
+        >>> out = Path(tempfile.mkdtemp()) / "adapter"
+        >>> with atomic_directory(out) as staging:
+        ...     _ = (staging / "weights.bin").write_bytes(b"1")
+        >>> sorted(p.name for p in out.parent.iterdir()), (out / "weights.bin").read_bytes()
+        (['adapter'], b'1')
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.staging-", dir=path.parent))
+    try:
+        yield staging
+        if path.is_dir() and any(path.iterdir()):
+            trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+            path.replace(trash / path.name)
+            staging.replace(path)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            if path.is_dir():
+                path.rmdir()
+            staging.replace(path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def read_json(path: str | Path, error: type[Exception] = ValueError, *, mapping: bool = False) -> Any:
