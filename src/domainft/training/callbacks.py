@@ -11,7 +11,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from domainft.errors import TrainingError
-from domainft.models.bnb_cpu import restore_trainable_4bit_layout
+from domainft.models.bnb_cpu import is_packed_4bit, packed_4bit_weights, restore_trainable_4bit_layout
 
 logger = logging.getLogger(__name__)
 
@@ -69,15 +69,47 @@ def no_gradient_error(detail: str) -> TrainingError:
 
 
 class FourBitCpuLayoutCallback(TrainerCallback):
-    """Restores trainable 4-bit weights before training and after each evaluation (see ``bnb_cpu``)."""
+    """Restores trainable 4-bit weights before training, after each evaluation and before any step that finds
+    them repacked (see ``bnb_cpu``); stops training when a weight stays in the CPU inference layout."""
+
+    def __init__(self) -> None:
+        self.modules: list[tuple[str, Any]] = []  # the 4-bit layers, listed at each restore
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
-        if model is not None:
-            restore_trainable_4bit_layout(model)
+        self._restore(model)
 
     def on_evaluate(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
-        if model is not None:
-            restore_trainable_4bit_layout(model)
+        self._restore(model)
+
+    def on_step_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+        if model is not None and any(is_packed_4bit(module) for _, module in self.modules):
+            self._restore(model)  # a callback generated with the model since the last step
+
+    def _restore(self, model: Any) -> None:
+        if model is None:
+            return
+        restore_trainable_4bit_layout(model)
+        self.modules = [
+            (name, m)
+            for name, m in model.named_modules()
+            if hasattr(getattr(m, "weight", None), "quant_state")
+        ]
+        packed = packed_4bit_weights(model)
+        if packed:
+            raise four_bit_trap_error(packed, "after domainft tried to restore them")
+
+
+def four_bit_trap_error(packed: list[str], when: str) -> TrainingError:
+    """The bitsandbytes CPU trap: 4-bit weights in the inference layout, through which no gradient flows."""
+    return TrainingError(
+        f"{len(packed)} 4-bit weight(s) are in bitsandbytes' CPU inference layout {when} "
+        f"(first: {packed[0]}). "
+        "bitsandbytes repacks them on a CPU with AVX512-BF16 whenever the model runs in eval mode without "
+        "gradients (generate, evaluation); training through them would silently compute wrong gradients. "
+        "Re-load the model (QuantizedLoader(...).load()) and train before generating with it, or train "
+        "unquantized on the CPU (quantization: null); a bitsandbytes version domainft does not know may "
+        "also cause this (see docs/training.md)"
+    )
 
 
 class NonFiniteLossGuard(TrainerCallback):
