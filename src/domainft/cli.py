@@ -58,9 +58,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_tiny_model(args: argparse.Namespace) -> int:
+    from domainft.configuration import check_output_path
     from domainft.data.builder import DatasetBuilder
     from domainft.models.tiny import TinyModelConfig, build_tiny_model
 
+    check_output_path(args.output, "--output")
     builder = DatasetBuilder.from_file(args.data)
     texts = [
         " ".join(str(v) for v in row.values() if isinstance(v, (str, int, float))) for row in builder.dataset
@@ -93,6 +95,7 @@ def _report_data(args: argparse.Namespace):
 
 
 def cmd_data_report(args: argparse.Namespace) -> int:
+    from domainft.configuration import check_output_path
     from domainft.data.report import DataReportConfig, dataset_report
 
     config = DataReportConfig.from_yaml(args.config) if args.config else DataReportConfig()
@@ -100,10 +103,11 @@ def cmd_data_report(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if overrides:
         config = config.updated(**overrides)
-    data, rejected = _report_data(args)
-    report = dataset_report(data, tokenizer=args.tokenizer, config=config, source=args.file)
     name = Path(args.file.removeprefix("builtin:")).name.split(".")[0] or "data"
     out = Path(args.out) if args.out else Path(f"{name}-report")
+    check_output_path(out, "--out")  # before the analysis, not after it
+    data, rejected = _report_data(args)
+    report = dataset_report(data, tokenizer=args.tokenizer, config=config, source=args.file)
     report.save(out)
     print(report.summary())
     if rejected:
@@ -214,6 +218,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainftError as exc:
         print(f"domainft {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system refused (permissions, disk full): one line, not a traceback
+        if args.verbose:
+            raise
+        print(
+            f"domainft {args.command}: error: {type(exc).__name__}: {exc} (run with -v for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

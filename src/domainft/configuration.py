@@ -32,6 +32,33 @@ def _type_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def did_you_mean(name: Any, choices: Any) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``choices`` to ``name``, or an empty string.
+
+    Examples:
+        >>> did_you_mean("atention", ["attention", "mlp"])
+        " Did you mean 'attention'?"
+    """
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name, [str(c) for c in choices if c is not None], n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _number_text_hint(value: Any) -> str:
+    """A hint for a number written as text, such as YAML's ``1e-4`` (read as a string by YAML 1.1)."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        float(value)
+    except ValueError:
+        return ""
+    return (
+        f" (a number written as text: YAML reads {value} as a string; write it with a decimal point "
+        "and a signed exponent, e.g. 1.0e-4, or without quotes)"
+    )
+
+
 def _type_name(tp: Any) -> str:
     origin = get_origin(tp)
     if origin is Literal:
@@ -59,12 +86,16 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             except ConfigError:
                 continue
         if all(get_origin(o) is Literal or o is type(None) for o in options):
-            raise ConfigError(f"{where}: expected one of {_type_name(tp)}, got {value!r}")
+            choices = [a for o in options for a in (get_args(o) or (None,))]
+            raise ConfigError(
+                f"{where}: expected one of {_type_name(tp)}, got {value!r}.{did_you_mean(value, choices)}"
+            )
         raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
     if origin is Literal:
         if value in get_args(tp):
             return value
-        raise ConfigError(f"{where}: expected one of {_type_name(tp)}, got {value!r}")
+        hint = did_you_mean(value, get_args(tp))
+        raise ConfigError(f"{where}: expected one of {_type_name(tp)}, got {value!r}.{hint}")
     if tp is type(None):
         if value is None:
             return None
@@ -92,11 +123,11 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
-        raise ConfigError(f"{where}: expected a number, got {value!r}")
+        raise ConfigError(f"{where}: expected a number, got {value!r}{_number_text_hint(value)}")
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        raise ConfigError(f"{where}: expected an integer, got {value!r}{_number_text_hint(value)}")
     if tp is str:
         if isinstance(value, PurePath):
             return str(value)
@@ -153,8 +184,7 @@ class ConfigBase:
         unknown = [k for k in data if k not in fields]
         if unknown:
             key = unknown[0]
-            close = difflib.get_close_matches(key, fields, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(key, fields)
             raise ConfigError(
                 f"{where or 'top level'}: unknown field {key!r}.{hint} "
                 f"Known fields: {', '.join(sorted(fields))}"
@@ -247,15 +277,27 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise DataFileNotFoundError(f"config file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: byte 0x{raw[exc.start]:02x} is not valid UTF-8; re-save the file as UTF-8 text"
+        ) from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        raise ConfigError(
+            f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}; fix the syntax at that line"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         loc = f"{mark.line + 1}:{mark.column + 1}:" if mark is not None else ""
-        raise ConfigError(f"{path}:{loc} invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(
+            f"{path}:{loc} invalid YAML: {getattr(exc, 'problem', exc)}. Fix the syntax at that line "
+            "(indentation, a missing ':' after a key, an unclosed bracket or quote)"
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -276,3 +318,43 @@ def config_field(default: Any = dataclasses.MISSING, help: str = "", **kwargs: A
         kwargs["default_factory"] = lambda: type(value)(value)
         return dataclasses.field(metadata={"help": help}, **kwargs)
     return dataclasses.field(default=default, metadata={"help": help}, **kwargs)
+
+
+def check_output_path(path: str | Path, where: str, *, kind: Literal["folder", "file"] = "folder") -> Path:
+    """Raise ``ConfigError`` (naming ``where``, e.g. ``training.output_dir`` or ``--out``) unless ``path``
+    can be written as a ``kind``: it is not the other kind, its nearest existing parent is a folder, and
+    that folder is writable. Nothing is created; call it before any work so a bad path costs nothing.
+
+    Examples:
+        >>> import tempfile
+        >>> check_output_path(Path(tempfile.mkdtemp()) / "run" / "eval", "output_dir").name
+        'eval'
+    """
+    path = Path(path).expanduser()
+    try:
+        return _check_output_path(path, where, kind)
+    except PermissionError as exc:  # a parent folder cannot even be searched
+        raise ConfigError(
+            f"{where}: cannot create {path}: {exc.strerror} ({exc.filename}). "
+            f"Set {where} to a {kind} path you can write to"
+        ) from None
+
+
+def _check_output_path(path: Path, where: str, kind: str) -> Path:
+    import os
+
+    fix = f"Set {where} to a {kind} path you can write to"
+    if kind == "folder" and path.exists() and not path.is_dir():
+        raise ConfigError(f"{where}: {path} is an existing file, not a folder. {fix}, or move the file")
+    if kind == "file" and path.is_dir():
+        raise ConfigError(f"{where}: {path} is an existing folder, not a file. {fix} (a file name)")
+    existing = path if kind == "folder" and path.is_dir() else path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(
+            f"{where}: cannot create {path}: {existing} is a file, not a folder. {fix}, or move that file"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{where}: cannot create {path}: no write permission in {existing}. {fix}")
+    return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,51 +26,94 @@ class TrainOutcome:
     adapter_dir: Path
 
 
-def build_datasets(recipe: Recipe, *, write_report: bool = True) -> Any:
-    """Build the DatasetDict of a recipe; write its cleaning report into the run folder if asked."""
+def _build(recipe: Recipe) -> tuple[Any, Any]:
     from domainft.data.builder import DatasetBuilder
 
     builder = DatasetBuilder.from_config(recipe.data)
-    datasets = builder.build()
-    report = builder.cleaning_report
-    if report is not None and write_report and is_main_process():
+    return builder.build(), builder.cleaning_report
+
+
+def _write_cleaning_report(recipe: Recipe, report: Any) -> None:
+    if report is not None and is_main_process():
         atomic_write_json(recipe.run_dir / "cleaning_report.json", report.to_dict())
         logger.info("cleaning: %s", report.summary())
+
+
+def build_datasets(recipe: Recipe, *, write_report: bool = True) -> Any:
+    """Build the DatasetDict of a recipe; write its cleaning report into the run folder if asked."""
+    datasets, report = _build(recipe)
+    if write_report:
+        _write_cleaning_report(recipe, report)
     return datasets
 
 
 def train_from_recipe(recipe: Recipe, datasets: Any | None = None) -> TrainOutcome:
-    """Load the base model, attach LoRA, train and save the adapter to ``<output_dir>/adapter``."""
+    """Load the base model, attach LoRA, train and save the adapter to ``<output_dir>/adapter``.
+
+    Everything that can fail on bad input (the recipe's paths and names, the data, the model, the
+    tokenization of every example) is done before the run folder is written, so a bad recipe leaves
+    nothing behind.
+    """
     from domainft.models.adapters import LoraAdapterFactory
     from domainft.models.loading import QuantizedLoader
     from domainft.training.trainer import DomainTrainer
 
-    check_recipe(recipe, progress=False)
-    if is_main_process():  # under accelerate launch every rank runs this; one writes the shared files
-        recipe.run_dir.mkdir(parents=True, exist_ok=True)
-        recipe.to_yaml(recipe.run_dir / "recipe.yaml")
-    datasets = datasets if datasets is not None else build_datasets(recipe)
+    check_recipe(recipe, outputs=[(recipe.run_dir, "training.output_dir")], progress=False)
+    report = None
+    if datasets is None:
+        datasets, report = _build(recipe)
     model, tokenizer = QuantizedLoader(config=recipe.model).load()
     factory = LoraAdapterFactory(recipe.adapter)
     model = factory.apply(model)
     logger.info("adapter: %s", factory.summary)
     trainer = DomainTrainer(model=model, tokenizer=tokenizer, datasets=datasets, config=recipe.training)
+    if is_main_process():  # under accelerate launch every rank runs this; one writes the shared files
+        recipe.run_dir.mkdir(parents=True, exist_ok=True)
+        recipe.to_yaml(recipe.run_dir / "recipe.yaml")
+        _write_cleaning_report(recipe, report)
     result = trainer.train()  # saves the adapter to <output_dir>/adapter, i.e. recipe.adapter_dir
     return TrainOutcome(datasets, model, tokenizer, result, Path(result.adapter_dir))
 
 
-def check_recipe(recipe: Recipe, **evaluator_kwargs: Any) -> Any:
-    """Fail before any work on what can be checked up front: the model source and the metric names.
+def check_recipe(recipe: Recipe, *, outputs: Sequence[tuple[Path, str]] = (), **evaluator_kwargs: Any) -> Any:
+    """Fail before any work on what can be checked up front: the model folder, the data file, the
+    template and metric names, and that each ``(folder, field)`` of ``outputs`` can be written.
 
     Returns the recipe's Evaluator, whose construction is the metric check.
     """
-    from domainft.errors import ConfigError
+    from domainft.configuration import check_output_path
+    from domainft.data.templates import get_template
+    from domainft.errors import ConfigError, DataFileNotFoundError, ModelError
+    from domainft.models.loading import QuantizedLoader
 
     if not recipe.model.name_or_path:
         raise ConfigError("model.name_or_path is empty: give a model folder (save_pretrained) or a hub id")
     if not recipe.data.path:
         raise ConfigError("data.path is empty: give a data file or builtin:NAME")
-    return make_evaluator(recipe, **evaluator_kwargs)  # raises on unknown or duplicate metric names
+    evaluator = make_evaluator(recipe, **evaluator_kwargs)  # raises on unknown or duplicate metric names
+    try:
+        QuantizedLoader(config=recipe.model).check_source()
+    except ModelError as exc:
+        raise ModelError(f"model.name_or_path: {exc}") from None
+    path = recipe.data.path
+    if not path.startswith("builtin:") and not Path(path).expanduser().exists():
+        raise DataFileNotFoundError(
+            f"data.path: {path} does not exist (a relative path is read from the current folder, then from "
+            "the recipe's folder); fix data.path or create the file"
+        )
+    templates = {
+        "training.template": recipe.training.template,
+        "evaluation.template": recipe.evaluation.template,
+    }
+    for field, name in templates.items():
+        if name not in (None, "chat"):
+            try:
+                get_template(name)
+            except ConfigError as exc:
+                raise ConfigError(f"{field}: {exc}") from None
+    for folder, field in outputs:
+        check_output_path(folder, field)
+    return evaluator
 
 
 def make_evaluator(recipe: Recipe, **kwargs: Any) -> Any:
@@ -97,19 +141,31 @@ def evaluate_from_recipe(
     progress: bool = True,
 ) -> Any:
     """Compare the base model with base + adapter on the evaluation split and save the report."""
+    from domainft.configuration import check_output_path
     from domainft.errors import DataError
     from domainft.evaluation.evaluator import Evaluator
-    from domainft.models.adapters import load_adapter
+    from domainft.models.adapters import check_adapter_dir, load_adapter
     from domainft.models.loading import QuantizedLoader
 
+    eval_field = "evaluation.output_dir" if recipe.evaluation.output_dir else "training.output_dir"
+    outputs = [(recipe.eval_dir, eval_field)]
     if model is None:
-        evaluator = check_recipe(recipe, progress=progress)
+        evaluator = check_recipe(recipe, outputs=outputs, progress=progress)
+        check_adapter_dir(adapter_dir or recipe.adapter_dir)  # before loading the model
     else:
         evaluator = make_evaluator(recipe, progress=progress)
+        check_output_path(recipe.eval_dir, eval_field)
     datasets = datasets if datasets is not None else build_datasets(recipe, write_report=False)
     split = recipe.evaluation.split
     if split not in datasets:
         raise DataError(f"evaluation.split={split!r} is not a split of the data; splits: {sorted(datasets)}")
+    if len(datasets[split]) == 0:
+        sizes = ", ".join(f"{name} {len(part)}" for name, part in datasets.items())
+        raise DataError(
+            f"evaluation.split={split!r} is empty (rows per split: {sizes}); give it rows with "
+            f"data.{split if split in ('validation', 'test') else 'test'} (e.g. 0.1 or a row count), "
+            "or set evaluation.split to a split that has rows"
+        )
     if model is None:
         model, tokenizer = QuantizedLoader(config=recipe.model).load()
         model = load_adapter(model, adapter_dir or recipe.adapter_dir)

@@ -20,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import string
@@ -27,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from domainft.configuration import did_you_mean
 from domainft.errors import ConfigError, DataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,6 +77,11 @@ def _to_text(value: Any, integral_floats: bool = False) -> str | None:
     if isinstance(value, (int, float)):
         return str(value)
     raise TypeError(type(value).__name__)
+
+
+def _preview(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_blank(value: Any) -> bool:
@@ -385,7 +392,8 @@ class DatasetBuilder:
             if missing:
                 raise DataError(
                     f"with_columns: {target}={spec!r} refers to missing column(s) "
-                    f"{', '.join(map(repr, missing))}; found columns: {_found(ds)}"
+                    f"{', '.join(map(repr, missing))}; found columns: {_found(ds)}."
+                    f"{did_you_mean(missing[0], ds.column_names)}"
                 )
 
         new_columns: dict[str, list[Any]] = {}
@@ -692,10 +700,15 @@ class DatasetBuilder:
     def _require_canonical(self, step: str) -> None:
         missing = [c for c in REQUIRED if c not in self._dataset.column_names]
         if missing:
+            others = [c for c in self._dataset.column_names if c not in (*REQUIRED, ID_COLUMN)]
+            close = {c: difflib.get_close_matches(c, others, n=1) for c in missing}
+            guess = ", ".join(f"{c}={m[0]!r}" for c, m in close.items() if m)
+            hint = f" Did you mean .with_columns({guess})?" if guess else ""
             raise DataError(
                 f"{step}: missing column(s) {', '.join(map(repr, missing))}; "
-                f"found columns: {_found(self._dataset)}. "
-                "Map them with .with_columns(prompt='your_question_column', response='your_answer_column')"
+                f"found columns: {_found(self._dataset)}.{hint} "
+                "Map them with .with_columns(prompt='your_question_column', response='your_answer_column') "
+                "(data.columns in a recipe)"
             )
 
     @staticmethod
@@ -746,7 +759,15 @@ class DatasetBuilder:
         feature = ds.features[column]
         if isinstance(feature, hf.Value) and feature.dtype == "string":
             return ds
-        values = cls._text_values(list(ds[column]), column, column)
+        raw = list(ds[column])
+        for i, v in enumerate(raw):
+            if v is not None and not isinstance(v, (str, int, float)):
+                raise DataError(
+                    f"column {column!r}, row {i} (id {ds[i][ID_COLUMN]!r}) holds a {type(v).__name__} "
+                    f"({_preview(v)}), expected text. Fix that row, or build the {column} text from the row "
+                    f"with a format string: .with_columns({column}='... {{other_column}} ...')"
+                )
+        values = cls._text_values(raw, column, column)
         return cls._add(ds.remove_columns(column), column, values, None)
 
     @classmethod

@@ -142,7 +142,10 @@ def read_records(path: str | Path, reader: str | None = None, **options: Any) ->
     name = reader.lower() if reader is not None else reader_for_path(path)
     fn = READERS.get(name)
     if path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty (0 bytes); expected records to read as {name}")
+        raise DataError(
+            f"{path}: the file is empty (0 bytes); expected records to read as {name}. Check that the path "
+            "names the right file and that the export that wrote it finished"
+        )
     try:
         result = fn(path, **options)
     except (DataError, DataFileNotFoundError):
@@ -175,6 +178,8 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
     raw = path.read_bytes()
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
     offset = 3 if utf8 and raw.startswith(b"\xef\xbb\xbf") else 0  # a byte-order mark is allowed
+    if utf8:
+        _check_text_bytes(path, raw)
     try:
         return raw[offset:].decode(encoding)
     except UnicodeDecodeError as exc:
@@ -184,9 +189,42 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
         column = len(raw[line_start:start].decode(encoding, errors="replace")) + 1  # in characters
         raise DataError(
             f"{path}:{line}:{column}: line {line}, column {column}: byte 0x{raw[start]:02x} is not valid "
-            f"{encoding} ({exc.reason}). Re-save the file as UTF-8, or pass encoding= "
-            "(e.g. 'latin-1' or 'cp1252') if you know its encoding"
+            f"{encoding} ({exc.reason}). Re-save the file as UTF-8, or give its encoding if you know it: "
+            f"{_ENCODING_FIX.format(encoding='cp1252')}"
         ) from None
+
+
+#: How to pass a file's encoding to the readers, in the API and in a recipe.
+_ENCODING_FIX = (
+    "reader_options={{'encoding': '{encoding}'}} (DatasetBuilder.from_file) or data.reader_options: "
+    "{{encoding: {encoding}}} (a recipe)"
+)
+_UNICODE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def _check_text_bytes(path: Path, raw: bytes) -> None:
+    """Raise ``DataError`` for a UTF-16/32 file (by its byte-order mark) or a binary file (NUL bytes),
+    which would otherwise fail as a confusing "invalid byte" deep into the file."""
+    for bom, name in _UNICODE_BOMS:
+        if raw.startswith(bom):
+            raise DataError(
+                f"{path}:1:1: the file is {name.upper()} text (it starts with a {name.upper()} byte-order "
+                "mark), not UTF-8. Re-save it as UTF-8, or read it as it is with "
+                f"{_ENCODING_FIX.format(encoding=name)}"
+            )
+    nul = raw.find(b"\x00", 0, 8192)
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise DataError(
+            f"{path}:{line}: the file holds NUL bytes: it is a binary file (an archive, a spreadsheet, an "
+            "image...), not text. Give the data file itself (csv, tsv, json, jsonl, parquet, xlsx), or "
+            "pass reader= naming the reader for its real format"
+        )
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -309,6 +347,7 @@ def _read_delimited(path: Path, sep: str, encoding: str) -> Any:
     text = read_text(path, encoding)
     if not text.strip():
         raise DataError(f"{path}: the file holds only whitespace; expected a header row and records")
+    _check_quoting(path, text, sep)
     # Only empty cells are missing values: a response reading "NA" or "None" stays text.
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, keep_default_na=False, na_values=[""])
@@ -317,6 +356,43 @@ def _read_delimited(path: Path, sep: str, encoding: str) -> Any:
             f"{path}: malformed {'CSV' if sep == ',' else 'TSV'}: {exc}. Check quoting and the number of "
             "fields on that line"
         ) from None
+
+
+def _check_quoting(path: Path, text: str, sep: str) -> None:
+    """Raise ``DataError`` naming the line of a quote that never closes, stray text after a closing
+    quote, or a last record cut short (a truncated file); pandas would silently merge such lines."""
+    import csv
+
+    kind = "CSV" if sep == "," else "TSV"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    width: int | None = None
+    start, fields = 1, 0
+    try:
+        for row in reader:
+            width = len(row) if width is None else width
+            if row:
+                fields = len(row)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        line = reader.line_num
+        if "unexpected end of data" in str(exc) or line > start:
+            raise DataError(
+                f"{path}:{start}: malformed {kind}: the quote opened in the record on line {start} is not "
+                f"closed where it should be (the field runs on to line {line}: {exc}). Close the quote, "
+                'or double a quote that is part of the text (""); a file cut short ends like this too'
+            ) from None
+        raise DataError(
+            f"{path}:{line}: malformed {kind} on line {line}: {exc}. A quoted field must end with the quote "
+            f"followed by {'a comma' if sep == ',' else 'a tab'} or the end of the line; double a quote "
+            'that is part of the text ("")'
+        ) from None
+    last = reader.line_num
+    if width is not None and 0 < fields < width and not text.endswith(("\n", "\r")):
+        raise DataError(
+            f"{path}:{last}: the last record has {fields} field(s) where the header has {width} and the "
+            "file does not end with a newline: it looks truncated. Export the file again, or delete the "
+            "incomplete last line"
+        )
 
 
 @register_reader("csv", suffixes=[".csv"])

@@ -234,6 +234,15 @@ register_template(PromptTemplate("plain", "{prompt}\n", turn_separator="\n"))
 
 
 def get_template(name: str) -> PromptTemplate:
+    """The registered template ``name``; an unknown name raises ``ConfigError`` with the closest known one."""
+    if isinstance(name, str) and name not in TEMPLATES and name != "chat":
+        from domainft.configuration import did_you_mean
+
+        raise ConfigError(
+            f"unknown prompt template {name!r}.{did_you_mean(name, [*TEMPLATES.names(), 'chat'])} Use 'chat' "
+            f"(the tokenizer's chat template) or one of {', '.join(TEMPLATES.names())}, or add one with "
+            "register_template"
+        )
     return TEMPLATES.get(name)
 
 
@@ -710,6 +719,11 @@ def tokenize_dataset(
     if overlength not in OVERLENGTH_POLICIES:
         raise ConfigError(f"overlength must be one of {list(OVERLENGTH_POLICIES)}, got {overlength!r}")
     encoder = ConversationEncoder(tokenizer, template)
+    if getattr(tokenizer, "eos_token_id", None) is None:  # fail before mapping, not on every row
+        raise ModelError(
+            "the tokenizer has no EOS token, so a trained answer could never end; set tokenizer.eos_token "
+            "(e.g. tokenizer.eos_token = '</s>', a token of its vocabulary) before training"
+        )
     bos_id = getattr(tokenizer, "bos_token_id", None)
 
     def _encode(row: dict[str, Any], index: int) -> dict[str, Any]:

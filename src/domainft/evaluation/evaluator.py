@@ -18,7 +18,7 @@ never generates twice.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -214,11 +214,14 @@ class Evaluator:
         prompts: list[str],
         conversations: list[Any] | None,
         desc: str,
+        ids: list[str] | None = None,
     ) -> tuple[list[str], list[dict[str, Any]]]:
         """Answers in input order (from the cache where possible) and the requests that failed for good."""
         if not isinstance(system, (System, EndpointSystem)):
             system = resolve_systems({"system": system})["system"]
         requests = self._requests(system, tokenizer, prompts, conversations or [None] * len(prompts))
+        if isinstance(system, System):
+            self._check_context(system, requests, ids)
         keys: list[str] = []
         cached: dict[int, str] = {}
         if self.cache is not None:
@@ -227,21 +230,53 @@ class Evaluator:
             found = self.cache.get_many(keys)
             cached = {i: found[k] for i, k in enumerate(keys) if k in found}
         todo = [i for i in range(len(requests)) if i not in cached]
-        texts, failed = self._generate(system, tokenizer, [requests[i] for i in todo], desc)
+        streamed = self.cache is not None and isinstance(system, EndpointSystem)
+        on_answer = None
+        if streamed:
+            cache = self.cache
+
+            def on_answer(j: int, text: str) -> None:  # kept as it arrives: a killed run keeps it
+                cache.put_many({keys[todo[j]]: text})
+
+        texts, failed = self._generate(system, tokenizer, [requests[i] for i in todo], desc, on_answer)
         failures = [{**f, "index": todo[f["index"]]} for f in failed]
         answers = {**cached, **dict(zip(todo, texts, strict=True))}
-        if self.cache is not None:
+        if self.cache is not None and not streamed:
             failed_at = {f["index"] for f in failures}
             self.cache.put_many({keys[i]: answers[i] for i in todo if i not in failed_at})
         return [answers[i] for i in range(len(requests))], failures
 
+    def _check_context(self, system: System, requests: list[Any], ids: list[str] | None) -> None:
+        """Raise ``DataError`` naming the first prompt that leaves the model no room to answer."""
+        config = getattr(system.model, "config", None)
+        context = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+        if not isinstance(context, int):
+            return
+        for i, request in enumerate(requests):
+            if len(request) >= context:
+                name = ids[i] if ids is not None else str(i)
+                raise DataError(
+                    f"evaluation example {i} (id {name!r}): the rendered prompt is {len(request)} tokens but "
+                    f"the model's context is {context} tokens (max_position_embeddings), leaving no room "
+                    "for an answer. Shorten or drop such prompts before evaluating, e.g. "
+                    f"DatasetBuilder.filter_tokens(tokenizer, max_tokens={max(context // 2, 1)}), or "
+                    "evaluate with a model of a longer context"
+                )
+
     def _generate(
-        self, system: AnySystem, tokenizer: Any, requests: list[Any], desc: str
+        self,
+        system: AnySystem,
+        tokenizer: Any,
+        requests: list[Any],
+        desc: str,
+        on_answer: Callable[[int, str], None] | None = None,
     ) -> tuple[list[str], list[dict[str, Any]]]:
         if not requests:
             return [], []
         if isinstance(system, EndpointSystem):
-            return system.answer(requests, self.decoding, progress=self.progress, desc=desc)
+            return system.answer(
+                requests, self.decoding, progress=self.progress, desc=desc, on_answer=on_answer
+            )
         with system.context():
             texts = generate_texts(
                 system.model, tokenizer, requests, self.decoding, desc=desc, progress=self.progress
@@ -312,7 +347,7 @@ class Evaluator:
         for name, system in resolved.items():
             start = time.time()
             predictions[name], failed = self._answers(
-                system, tokenizer, prompts, history, desc=f"generating [{name}]"
+                system, tokenizer, prompts, history, desc=f"generating [{name}]", ids=ids
             )
             if failed:
                 generation_failures[name] = [{**f, "id": ids[f["index"]]} for f in failed]

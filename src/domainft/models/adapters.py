@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from domainft.configuration import ConfigBase, config_field
+from domainft.configuration import ConfigBase, config_field, did_you_mean
 from domainft.errors import ConfigError, ModelError
 from domainft.registry import Registry
 
@@ -108,7 +108,8 @@ class AdapterConfig(ConfigBase):
             )
         if isinstance(self.target_modules, str) and self.target_modules not in PRESET_NAMES:
             raise ConfigError(
-                f"AdapterConfig.target_modules={self.target_modules!r} is not a preset; use one of "
+                f"AdapterConfig.target_modules={self.target_modules!r} is not a preset."
+                f"{did_you_mean(self.target_modules, PRESET_NAMES)} Use one of "
                 f"{', '.join(PRESET_NAMES)} or a list of module names"
             )
 
@@ -316,15 +317,108 @@ class LoraAdapterFactory:
         return peft_model
 
 
+ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+
+
+def check_adapter_dir(adapter_dir: str | Path) -> dict[str, Any]:
+    """The ``adapter_config.json`` of a saved adapter folder; ``ModelError`` naming the file and the fix
+    when the folder, its config or its weights are missing or the config is not valid JSON."""
+    from domainft.utils.io import read_json
+
+    path = Path(adapter_dir)
+    if not path.is_dir():
+        what = "is a file, not a folder" if path.exists() else "does not exist"
+        raise ModelError(
+            f"adapter folder {path} {what}; give the folder save_adapter wrote (<output_dir>/adapter)"
+        )
+    config_path = path / ADAPTER_CONFIG
+    if not config_path.is_file():
+        nested = [p.parent for p in sorted(path.glob(f"*/{ADAPTER_CONFIG}"))]
+        hint = f" Did you mean {str(nested[0])!r}?" if nested else ""
+        raise ModelError(
+            f"{path} is not an adapter folder (no {ADAPTER_CONFIG}).{hint} Give the folder save_adapter "
+            "wrote (<output_dir>/adapter), which holds adapter_config.json and adapter_model.safetensors"
+        )
+    try:
+        config = read_json(config_path, ModelError, mapping=True)
+    except ModelError as exc:
+        raise ModelError(
+            f"{exc}. The adapter config is damaged: restore it from the run, or save the adapter again "
+            "(DomainTrainer.save_adapter)"
+        ) from None
+    if not any((path / w).is_file() for w in ADAPTER_WEIGHTS):
+        raise ModelError(
+            f"{path} has {ADAPTER_CONFIG} but no weights ({' or '.join(ADAPTER_WEIGHTS)}); the save did not "
+            "finish: save the adapter again"
+        )
+    return config
+
+
+def _base_name(model: Any) -> str:
+    config = getattr(model, "config", None)
+    name = getattr(config, "_name_or_path", None) or getattr(config, "model_type", None)
+    return str(name or type(model).__name__)
+
+
+def _check_adapter_fits(model: Any, path: Path, config: dict[str, Any]) -> None:
+    """Compare the saved LoRA weight shapes with the model's layers before peft touches the model, so an
+    adapter trained on another base fails with both names instead of a shape mismatch deep in torch."""
+    weights = path / ADAPTER_WEIGHTS[0]
+    if not weights.is_file():
+        return
+    from safetensors import safe_open
+
+    base_model = model.get_base_model() if hasattr(model, "get_base_model") else model
+    modules = dict(base_model.named_modules())
+    trained_on = config.get("base_model_name_or_path") or "another base model"
+    fix = (
+        f"Load the adapter onto the base model it was trained on ({trained_on}), e.g. --model {trained_on}, "
+        "or train a new adapter on this one"
+    )
+    with safe_open(str(weights), framework="pt") as fh:
+        for key in fh.keys():  # noqa: SIM118 (safe_open has no __iter__)
+            for part in (".lora_A.", ".lora_B."):
+                if part not in key:
+                    continue
+                module_name = key.split(part)[0].removeprefix("base_model.model.")
+                module = modules.get(module_name)
+                if module is None:
+                    raise ModelError(
+                        f"adapter {path} was trained on {trained_on!r}, a model with a layer {module_name!r} "
+                        f"that {_base_name(model)!r} lacks (another architecture). {fix}"
+                    )
+                base = getattr(module, "base_layer", module)
+                size = getattr(base, "in_features" if part == ".lora_A." else "out_features", None)
+                shape = fh.get_slice(key).get_shape()
+                saved = shape[1] if part == ".lora_A." else shape[0]
+                if size is not None and saved != size:
+                    raise ModelError(
+                        f"adapter {path} was trained on {trained_on!r} but is being loaded onto "
+                        f"{_base_name(model)!r}: layer {module_name!r} has {size} "
+                        f"{'inputs' if part == '.lora_A.' else 'outputs'} here and {saved} in the adapter "
+                        f"(different hidden size or vocabulary). {fix}"
+                    )
+
+
 def load_adapter(
     model: Any, adapter_dir: str | Path, *, is_trainable: bool = False, name: str = "default"
 ) -> Any:
-    """Load a saved LoRA adapter onto ``model`` (returns a ``PeftModel``)."""
+    """Load a saved LoRA adapter onto ``model`` (returns a ``PeftModel``).
+
+    The folder and its weights are checked first: a missing or damaged ``adapter_config.json`` or an
+    adapter trained on another base model raises ``ModelError`` naming the file or both models.
+    """
     from peft import PeftModel
 
     path = Path(adapter_dir)
-    if not (path / "adapter_config.json").is_file():
+    config = check_adapter_dir(path)
+    _check_adapter_fits(model, path, config)
+    try:
+        return PeftModel.from_pretrained(model, str(path), is_trainable=is_trainable, adapter_name=name)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        trained_on = config.get("base_model_name_or_path") or "another base model"
         raise ModelError(
-            f"{path} is not an adapter folder (no adapter_config.json); give the save_adapter folder"
-        )
-    return PeftModel.from_pretrained(model, str(path), is_trainable=is_trainable, adapter_name=name)
+            f"cannot load adapter {path} (trained on {trained_on!r}) onto {_base_name(model)!r}: "
+            f"{type(exc).__name__}: {str(exc)[:500]}. Load it onto the base model it was trained on"
+        ) from exc

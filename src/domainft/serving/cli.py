@@ -169,14 +169,28 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def read_prompts(path: str | Path, field: str = "prompt") -> list[dict[str, Any]]:
     """Prompts of a ``.txt`` file (one per line) or a JSON Lines file (``field``, plus optional ``id``
     and ``messages``); each becomes ``{"id", "prompt" | "messages"}``."""
-    from domainft.utils.io import read_jsonl
+    import json
+
+    from domainft.data.readers import read_text
 
     file = Path(path)
     if not file.is_file():
         raise DataFileNotFoundError(f"prompt file not found: {file}")
+    if file.stat().st_size == 0:
+        raise DataError(f"{file}: the file is empty (0 bytes); write one prompt per line")
+    text = read_text(file)  # UTF-8, with errors naming the line, column and encoding fix
     rows: list[dict[str, Any]] = []
     if file.suffix.lower() in (".jsonl", ".json"):
-        for number, record in enumerate(read_jsonl(file, DataError), start=1):
+        for number, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(
+                    f"{file}:{number}:{exc.colno}: invalid JSON on line {number}: {exc.msg}. Each line must "
+                    f'be one JSON object such as {{"{field}": "your question"}}; fix or delete that line'
+                ) from None
             if not isinstance(record, dict):
                 raise DataError(f"{file}:{number}: expected a JSON object with a {field!r} field")
             if "messages" in record:
@@ -189,7 +203,6 @@ def read_prompts(path: str | Path, field: str = "prompt") -> list[dict[str, Any]
                     "use --field to name the prompt column"
                 )
     else:
-        text = file.read_text(encoding="utf-8")
         rows = [
             {"id": n, "prompt": line.strip()}
             for n, line in enumerate(text.splitlines(), start=1)
@@ -203,11 +216,13 @@ def read_prompts(path: str | Path, field: str = "prompt") -> list[dict[str, Any]
 def cmd_generate(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
+    from domainft.configuration import check_output_path
     from domainft.serving.chat import ChatRenderer
     from domainft.serving.engine import GenerationEngine, GenerationRequest
     from domainft.utils.io import atomic_write_jsonl
 
     rows = read_prompts(args.input, args.field)
+    check_output_path(args.output, "--output", kind="file")  # before loading the model
     assistant, chat, decoding = _load(args)
     engine = GenerationEngine(
         assistant.model,
