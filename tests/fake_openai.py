@@ -7,13 +7,14 @@
 
 A reply is decided per request: first from the queue filled by ``enqueue`` (one-shot replies, in
 order), else from ``handler(request)``. A reply is a string (the assistant's text) or a
-:class:`FakeReply` (any status, headers, raw bytes, a delay, a dropped connection). Every request is
+:class:`FakeReply` (any status, headers, raw bytes, a delay, a dropped connection, a body cut short). Every request is
 recorded in ``server.requests`` (path, headers, parsed JSON body) before it is answered.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -33,6 +34,7 @@ class FakeReply:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # wait before answering (for timeouts)
     drop: bool = False  # close the connection without answering
+    truncate_at: int | None = None  # send only this many body bytes (Content-Length promises all), then close
 
 
 def error(status: int, message: str = "boom", retry_after: str | None = None) -> FakeReply:
@@ -51,6 +53,11 @@ def slow(text: str, delay_s: float) -> FakeReply:
 
 def dropped() -> FakeReply:
     return FakeReply(drop=True)
+
+
+def truncated(text: str = "a reply cut short", keep: int = 20) -> FakeReply:
+    """A 200 whose Content-Length promises the whole chat-completions body but only ``keep`` bytes come."""
+    return FakeReply(text=text, truncate_at=keep)
 
 
 @dataclass
@@ -92,9 +99,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeOpenAIServer:
-    """Serves ``POST /v1/chat/completions`` on 127.0.0.1 at a free port (other paths: HTTP 404)."""
+    """Serves ``POST /v1/chat/completions`` on 127.0.0.1 at ``port`` (default: a free one; other paths: 404)."""
 
-    def __init__(self, handler: Callable[[ReceivedRequest], str | FakeReply] = echo) -> None:
+    def __init__(self, handler: Callable[[ReceivedRequest], str | FakeReply] = echo, port: int = 0) -> None:
         self.handler = handler
         self.requests: list[ReceivedRequest] = []
         self.in_flight = 0
@@ -102,7 +109,7 @@ class FakeOpenAIServer:
         self._queue: deque[str | FakeReply] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), self._make_handler())
+        self._server = _Server(("127.0.0.1", port), self._make_handler())
         self._thread: threading.Thread | None = None
 
     @property
@@ -198,9 +205,11 @@ class FakeOpenAIServer:
                     return
                 model = request.body.get("model", "fake-model") if isinstance(request.body, dict) else ""
                 body = reply.body if reply.body is not None else completion_body(reply.text or "", model)
-                self._send(reply.status, body, reply.headers)
+                self._send(reply.status, body, reply.headers, reply.truncate_at)
 
-            def _send(self, status: int, body: bytes | dict, headers: dict[str, str]) -> None:
+            def _send(
+                self, status: int, body: bytes | dict, headers: dict[str, str], truncate_at: int | None = None
+            ) -> None:
                 data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
                 try:
                     self.send_response(status)
@@ -209,7 +218,13 @@ class FakeOpenAIServer:
                     for key, value in headers.items():
                         self.send_header(key, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    if truncate_at is None:
+                        self.wfile.write(data)
+                        return
+                    self.wfile.write(data[: max(0, min(truncate_at, len(data) - 1))])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)  # the rest of the body never comes
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
                     pass
 

@@ -16,7 +16,7 @@ from domainft.llm.openai_compat import (
     ChatResponse,
     parse_retry_after,
 )
-from tests.fake_openai import FakeReply, dropped, error, invalid_json, slow
+from tests.fake_openai import FakeReply, dropped, error, invalid_json, slow, truncated
 
 USER = [{"role": "user", "content": "Hello"}]
 
@@ -173,11 +173,33 @@ def test_chat_many_rejects_malformed_messages_before_sending(fake_openai):
     assert fake_openai.count == 0
 
 
-def test_malformed_200_replies_are_not_retried(fake_openai):
-    fake_openai.enqueue(FakeReply(body={"choices": []}))
+def test_malformed_200_replies_are_retried_a_bounded_number_of_times(fake_openai):
+    # a proxy's page or a half-started server: retried like a 5xx, then reported with the last error
+    fake_openai.handler = lambda request: FakeReply(body={"choices": []})
     with pytest.raises(ChatEndpointError, match=r"no choices\[0\]\.message") as info:
         client_for(fake_openai, max_retries=3).chat(USER)
-    assert info.value.kind == "invalid_response" and fake_openai.count == 1
+    assert info.value.kind == "invalid_response" and info.value.retryable
+    assert fake_openai.count == 4 and info.value.attempts == 4
+    fake_openai.handler = lambda request: "whole"
+    fake_openai.enqueue(FakeReply(body={"error": {"message": "warming up"}}), truncated())
+    assert client_for(fake_openai, max_retries=3).chat(USER).attempts == 3
+
+
+def test_a_reply_that_ran_out_of_tokens_with_no_text_is_not_retried(fake_openai):
+    choice = {"index": 0, "message": {"role": "assistant", "content": None}, "finish_reason": "length"}
+    fake_openai.enqueue(FakeReply(body={"choices": [choice]}))
+    with pytest.raises(ChatEndpointError, match="raise max_tokens") as info:
+        client_for(fake_openai, max_retries=3).chat(USER)
+    assert fake_openai.count == 1 and not info.value.retryable
+
+
+def test_a_body_cut_short_is_retried_and_named(fake_openai):
+    fake_openai.handler = lambda request: truncated(keep=10)
+    with pytest.raises(
+        ChatEndpointError, match=r"cut short \(10 bytes received of the \d+ promised\)"
+    ) as info:
+        client_for(fake_openai, max_retries=2).chat(USER)
+    assert info.value.kind == "truncated" and fake_openai.count == 3
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap():

@@ -264,6 +264,11 @@ def _is_blank(value: Any) -> bool:
     )
 
 
+def _failure_info(failure: TeacherFailure) -> dict[str, Any]:
+    """The ``error_kind`` and ``attempts`` of a failed call, for its rejection record."""
+    return {"error_kind": failure.kind, "attempts": failure.attempts}
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -583,7 +588,9 @@ class SyntheticQAGenerator:
         """Rejected items of the last run (all, or those with ``reason``), each with the raw reply.
 
         Keys: ``source_id``, ``stage`` (question, answer or qa), ``reason``, ``detail``, ``raw``,
-        ``question``, ``answer``, ``pair`` (1-based position in the reply), ``prompt_hash``, ``teacher``.
+        ``question``, ``answer``, ``pair`` (1-based position in the reply), ``prompt_hash``, ``teacher``,
+        and for a ``call_failed`` rejection ``error_kind`` (``http``, ``timeout``, ``connection``,
+        ``truncated``, ``invalid_json``...) and ``attempts`` (tries made, retries included; else None).
         """
         return [dict(r) for r in self._rejected if reason is None or r["reason"] == reason]
 
@@ -724,6 +731,8 @@ class SyntheticQAGenerator:
             "pair": None,
             "prompt_hash": None,
             "teacher": self.teacher.name,
+            "error_kind": None,
+            "attempts": None,
         }
         entry.update(info)
         self._rejected.append(entry)
@@ -780,7 +789,9 @@ class SyntheticQAGenerator:
     ) -> list[dict[str, Any]]:
         """Parse a pairs reply: up to ``n`` accepted rows; every other outcome recorded as a rejection."""
         if isinstance(output, TeacherFailure):
-            self._reject(item, "qa", "call_failed", output.error, prompt_hash=call.key)
+            self._reject(
+                item, "qa", "call_failed", output.error, prompt_hash=call.key, **_failure_info(output)
+            )
             return []
         try:
             pairs = parse_qa_pairs(output)
@@ -894,7 +905,14 @@ class SyntheticQAGenerator:
                 continue
             output = outputs[call.key]
             if isinstance(output, TeacherFailure):
-                self._reject(item, "question", "call_failed", output.error, prompt_hash=call.key)
+                self._reject(
+                    item,
+                    "question",
+                    "call_failed",
+                    output.error,
+                    prompt_hash=call.key,
+                    **_failure_info(output),
+                )
                 continue
             question = clean_reply(output)
             if not question:
@@ -932,7 +950,13 @@ class SyntheticQAGenerator:
                 output = outputs[call.key]
                 if isinstance(output, TeacherFailure):
                     self._reject(
-                        item, "answer", "call_failed", output.error, question=question, prompt_hash=call.key
+                        item,
+                        "answer",
+                        "call_failed",
+                        output.error,
+                        question=question,
+                        prompt_hash=call.key,
+                        **_failure_info(output),
                     )
                     continue
                 answers[item.index] = (clean_reply(output), call.key, output)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -106,8 +106,11 @@ class EndpointSystem:
     """An OpenAI-compatible chat endpoint as a system: each prompt is sent as a chat conversation.
 
     Decoding maps to request fields: greedy = ``temperature 0``, sampling = ``temperature``/``top_p``
-    (and ``seed``), ``max_new_tokens`` = ``max_tokens``. A request that fails for good (after the
-    client's retries) leaves an empty answer and is listed in the evaluation's ``generation_failures``.
+    (and ``seed``), ``max_new_tokens`` = ``max_tokens``. Transient faults (connection refused or
+    dropped, timeouts, HTTP 408/409/429/5xx, bodies cut short or not JSON) are retried by the
+    :class:`~domainft.llm.ChatClient` (``max_retries``, ``backoff_s``, ``timeout_s`` of the endpoint).
+    A request that fails for good leaves an empty answer and is listed in the evaluation's
+    ``generation_failures`` (index, reason, kind, HTTP status, attempts).
     """
 
     endpoint: ChatEndpointConfig | Mapping[str, Any]
@@ -137,20 +140,42 @@ class EndpointSystem:
         *,
         progress: bool = True,
         desc: str = "",
+        on_answer: Callable[[int, str], None] | None = None,
     ) -> tuple[list[str], list[dict[str, Any]]]:
-        """Answers in input order, and one ``{"index", "reason"}`` per request that failed for good."""
+        """Answers in input order, and one failure record per request that failed for good.
+
+        A failure record is ``{"index", "reason", "kind", "status", "attempts"}``. ``on_answer(index,
+        answer)`` is called in the calling thread as each request succeeds (never for a failure), so a
+        caller can cache answers as they arrive and a run that dies midway keeps them.
+        """
         from domainft.llm.openai_compat import ChatClient, ChatFailure
+
+        def arrived(index: int, result: Any) -> None:
+            if on_answer is not None and not isinstance(result, ChatFailure):
+                on_answer(index, result.text.strip())
 
         client = ChatClient(self.endpoint)
         results = client.chat_many(
-            conversations, progress=progress, desc=desc or "generating", **self.request_params(decoding)
+            conversations,
+            progress=progress,
+            desc=desc or "generating",
+            on_result=arrived,
+            **self.request_params(decoding),
         )
         answers: list[str] = []
         failures: list[dict[str, Any]] = []
         for i, result in enumerate(results):
             if isinstance(result, ChatFailure):
                 answers.append("")
-                failures.append({"index": i, "reason": str(result), "kind": result.kind})
+                failures.append(
+                    {
+                        "index": i,
+                        "reason": str(result),
+                        "kind": result.kind,
+                        "status": result.status,
+                        "attempts": result.attempts,
+                    }
+                )
             else:
                 answers.append(result.text.strip())
         return answers, failures

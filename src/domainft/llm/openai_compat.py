@@ -1,12 +1,14 @@
 """A small client for any OpenAI-compatible chat endpoint (vLLM, llama.cpp, TGI, Ollama, OpenAI...).
 
 ``ChatClient.chat(messages)`` POSTs ``{base_url}/chat/completions`` and returns the reply; transient
-failures (connection errors, timeouts, HTTP 408/429/5xx, a body that is not JSON) are retried with
-exponential backoff and jitter, honouring ``Retry-After``; other HTTP errors fail at once with the
-status and the server's message. ``chat_many`` runs many conversations on a thread pool, keeps their
-order and reports each failure in its slot instead of failing the batch. Only the standard library
-is used. The API key is read from the environment variable named by ``api_key_env``; it is never
-written to a file, a log or an error message.
+failures (connection refused or dropped, timeouts, HTTP 408/409/429/5xx, a body cut short, a body that
+is not JSON or has no ``choices[0].message``) are retried ``max_retries`` times with exponential
+backoff and jitter, honouring ``Retry-After``; other HTTP errors (400, 401, 403, 404, 422...) fail at
+once with the status and the server's message. Every request has a socket timeout (``timeout_s``).
+``chat_many`` runs many conversations on a thread pool, keeps their order and reports each failure
+in its slot instead of failing the batch. Only the standard library is used. The API key is read
+from the environment variable named by ``api_key_env``; it is never written to a file, a log or an
+error message.
 
 Examples:
     >>> from domainft.llm.openai_compat import ChatClient, ChatEndpointConfig
@@ -44,11 +46,12 @@ from domainft.errors import ConfigError, DataError, DomainftError
 logger = logging.getLogger(__name__)
 
 Messages = Sequence[Mapping[str, Any]]
-FailureKind = Literal["http", "timeout", "connection", "invalid_json", "invalid_response"]
+FailureKind = Literal["http", "timeout", "connection", "truncated", "invalid_json", "invalid_response"]
 
 _RESERVED_BODY_KEYS = ("model", "messages")
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 _MAX_SERVER_MESSAGE = 500
+_RETRYABLE_STATUS = (408, 409, 429)  # timeout, conflict, rate limit; and every 5xx
 
 
 @dataclass
@@ -448,6 +451,15 @@ class ChatClient:
             ) from None
         except TimeoutError:
             raise self._timeout_error() from None
+        except http.client.IncompleteRead as exc:
+            expected = len(exc.partial) + exc.expected if exc.expected is not None else None
+            promised = f" of the {expected} promised" if expected is not None else ""
+            raise ChatEndpointError(
+                f"POST {url}: the reply was cut short ({len(exc.partial)} bytes received{promised}); "
+                "the connection closed before the whole body arrived",
+                kind="truncated",
+                retryable=True,
+            ) from None
         except (OSError, http.client.HTTPException) as exc:
             raise ChatEndpointError(
                 f"POST {url}: connection broken ({type(exc).__name__}: {exc})",
@@ -480,7 +492,7 @@ class ChatClient:
         finally:
             exc.close()
         message = _server_message(body)
-        retryable = status in (408, 429) or status >= 500
+        retryable = status in _RETRYABLE_STATUS or status >= 500
         hint = ""
         if status in (401, 403):
             env = self.config.api_key_env
@@ -507,6 +519,7 @@ class ChatClient:
             raise ChatEndpointError(
                 f"POST {url}: the server returned an error: {_server_message(json.dumps(payload).encode())}",
                 kind="invalid_response",
+                retryable=True,
             )
         try:
             choice = payload["choices"][0]
@@ -515,13 +528,16 @@ class ChatClient:
             raise ChatEndpointError(
                 f"POST {url}: the reply has no choices[0].message; got {json.dumps(payload)[:200]}",
                 kind="invalid_response",
+                retryable=True,  # a proxy's or a half-started server's reply; a later try may be whole
             ) from None
         text = _content_text(message.get("content") if isinstance(message, dict) else None)
         if text is None:
+            finish = choice.get("finish_reason") if isinstance(choice, dict) else None
             raise ChatEndpointError(
                 f"POST {url}: the reply has no text content (finish_reason="
-                f"{choice.get('finish_reason')!r}); raise max_tokens if the model ran out of tokens",
+                f"{finish!r}); raise max_tokens if the model ran out of tokens",
                 kind="invalid_response",
+                retryable=finish != "length",  # running out of tokens happens again on a retry
             )
         return ChatResponse(
             text=text,

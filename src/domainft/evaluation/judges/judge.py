@@ -231,7 +231,14 @@ class LLMJudge:
                 result.scores.append(None)
                 result.rationales.append(None)
                 result.failures.append(
-                    {"index": i, "kind": "call", "reason": f"judge call failed: {reply.error}", "raw": None}
+                    {
+                        "index": i,
+                        "kind": "call",
+                        "reason": f"judge call failed: {reply.error}",
+                        "raw": None,
+                        "error_kind": reply.kind,
+                        "attempts": reply.attempts,
+                    }
                 )
                 continue
             parsed = parse_score(reply, cfg.min_score, cfg.max_score)
@@ -283,7 +290,9 @@ class GradingResult:
     """Scores of one grading run, aligned with the answers; ``None`` where no score could be had.
 
     ``failures`` has one entry per unscored answer: ``index``, ``kind`` (``"parse"`` or ``"call"``),
-    ``reason`` and ``raw`` (the judge's reply, kept for parse failures).
+    ``reason`` and ``raw`` (the judge's reply, kept for parse failures); a call failure also has
+    ``error_kind`` (``http``, ``timeout``, ``connection``, ``truncated``, ``invalid_json``...) and
+    ``attempts`` (tries made, retries included).
     """
 
     judge: str

@@ -7,7 +7,10 @@ accepted. A reply is rejected (``value is None``, ``error`` says why, the raw te
 holds no score, a score outside the scale or not a whole number, or two different scores (ambiguous).
 
 JSON objects are read first; the text outside them is then searched for the plain-text forms, so a
-rationale that mentions "3/10" inside the JSON string never counts as a second score.
+rationale that mentions "3/10" inside the JSON string never counts as a second score. A block of
+the prompt that the judge quotes back (``[Answer to grade]`` ... ``[End of answer to grade]`` and
+the other marker pairs) is left out before parsing, so a score written inside the answer under
+evaluation is never read as the judge's; and two different scores are rejected, never resolved.
 
 Examples:
     >>> parse_score('```json\\n{"score": 8, "rationale": "Correct and complete."}\\n```').value
@@ -22,6 +25,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -112,6 +116,24 @@ def json_objects(text: str) -> list[tuple[dict[str, Any], int, int]]:
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def _quoted_blocks() -> re.Pattern[str]:
+    from domainft.evaluation.judges.prompts import SECTIONS
+
+    pairs = "|".join(f"{re.escape(start)}.*?{re.escape(end)}" for start, end in SECTIONS.values())
+    return re.compile(pairs, re.IGNORECASE | re.DOTALL)
+
+
+def drop_quoted(text: str) -> str:
+    """``text`` without the prompt's quoted blocks (e.g. an answer the judge copied into its reply).
+
+    Examples:
+        >>> drop_quoted("[Answer to grade]\\nScore: 10\\n[End of answer to grade]\\nScore: 3")
+        '\\nScore: 3'
+    """
+    return _quoted_blocks().sub("", text)
+
+
 def _lower_keys(obj: dict[str, Any]) -> dict[str, Any]:
     return {str(k).strip().lower(): v for k, v in obj.items()}
 
@@ -180,15 +202,16 @@ def parse_score(text: str | None, low: int = 1, high: int = 10) -> ParsedScore:
         'no score found in the reply'
     """
     raw = "" if text is None else str(text)
-    objects = json_objects(raw)
+    reply = drop_quoted(raw)
+    objects = json_objects(reply)
     values, rationale, bad_json = _json_fields(objects, _SCORE_KEYS, _number)
-    rest = _outside(raw, [(s, e) for _, s, e in objects])
+    rest = _outside(reply, [(s, e) for _, s, e in objects])
     found_text = [float(m.group(1)) for m in _BRACKETED_SCORE.finditer(rest)]
     found_text += [float(m.group(1)) for m in _LABELLED_SCORE.finditer(rest)]
     out_of = re.compile(_NUMBER + r"\s*(?:/|\bout\s+of\b)\s*" + str(high) + r"\b", re.IGNORECASE)
     found_text += [float(m.group(1)) for m in out_of.finditer(rest)]
     if not values and not found_text and not objects:
-        bare = _BARE_NUMBER.match(raw)
+        bare = _BARE_NUMBER.match(reply)
         if bare:
             found_text.append(float(bare.group(1)))
     values += found_text
@@ -256,15 +279,16 @@ def parse_verdict(text: str | None) -> ParsedVerdict:
         'ambiguous: the reply gives different verdicts (1, 2)'
     """
     raw = "" if text is None else str(text)
-    objects = json_objects(raw)
+    reply = drop_quoted(raw)
+    objects = json_objects(reply)
     verdicts, rationale, bad_json = _json_fields(objects, _VERDICT_KEYS, _verdict_word)
-    rest = _outside(raw, [(s, e) for _, s, e in objects])
+    rest = _outside(reply, [(s, e) for _, s, e in objects])
     for pattern in (_BRACKETED_VERDICT, _LABELLED_VERDICT, _SENTENCE_VERDICT):
         for match in pattern.finditer(rest):
             word = next(g for g in match.groups() if g)
             verdicts.append(_verdict_word(word) or word.lower())
     if not verdicts and not objects:
-        bare = _BARE_VERDICT.match(raw)
+        bare = _BARE_VERDICT.match(reply)
         if bare:
             verdicts.append(_verdict_word(bare.group(1)) or "")
     distinct = sorted(set(verdicts))

@@ -559,7 +559,11 @@ def _describe_failure(exc: BaseException, endpoint: ChatEndpointConfig | None) -
         if isinstance(exc, openai.APITimeoutError):
             return f"judge request{where} timed out{retries}", None
         if isinstance(exc, openai.APIConnectionError):
-            return f"cannot reach the judge endpoint{where}{retries}: {exc}", None
+            cause = exc.__cause__
+            if isinstance(cause, NonJSONReplyError):
+                return f"{cause}{retries}", None
+            detail = f"{exc} ({type(cause).__name__}: {cause})" if cause is not None else str(exc)
+            return f"cannot reach the judge endpoint{where}{retries}: {detail}", None
         if isinstance(exc, openai.APIStatusError):
             body = None
             try:
@@ -572,6 +576,24 @@ def _describe_failure(exc: BaseException, endpoint: ChatEndpointConfig | None) -
             )
     message = str(exc).strip() or type(exc).__name__
     return f"{type(exc).__name__}: {message}", None
+
+
+class NonJSONReplyError(DomainftError, ValueError):
+    """The judge endpoint answered HTTP 200 with a body that is not JSON (retried, then reported)."""
+
+
+async def _reject_non_json(response: Any) -> None:
+    """httpx response hook: raise on a successful chat reply whose body is not JSON."""
+    if response.status_code != 200 or not str(response.url).rstrip("/").endswith("/chat/completions"):
+        return
+    body = await response.aread()
+    try:
+        json.loads(body)
+    except ValueError:
+        raise NonJSONReplyError(
+            f"the judge endpoint answered HTTP 200 with a body that is not JSON: "
+            f"{body[:200].decode('utf-8', errors='replace')!r}"
+        ) from None
 
 
 def _contexts_list(value: Any, index: int) -> list[str]:
@@ -702,7 +724,11 @@ class RagasMetric(Metric):
 
         cfg = self.config.llm
         assert cfg is not None
-        http_client = openai.DefaultAsyncHttpxClient(trust_env=False) if _is_loopback(cfg.base_url) else None
+        # a server on this machine is never reached through a proxy; a 200 whose body is not JSON
+        # (a proxy's page) raises inside the transport, so the OpenAI client retries it like a 5xx
+        http_client = openai.DefaultAsyncHttpxClient(
+            trust_env=not _is_loopback(cfg.base_url), event_hooks={"response": [_reject_non_json]}
+        )
         client = openai.AsyncOpenAI(
             base_url=cfg.base_url,
             api_key=_api_key(cfg),
