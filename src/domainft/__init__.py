@@ -14,7 +14,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from domainft.utils.privacy import disable_telemetry as _disable_telemetry
+
 __version__ = "0.1.0"
+
+_disable_telemetry()  # before transformers, huggingface_hub or ragas read their switches (see docs)
 
 _EXPORTS: dict[str, str] = {
     # data

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from domainft.utils.privacy import scrub
 from domainft.utils.versions import library_versions
 
 
@@ -108,11 +109,16 @@ class PeakMemory:
 
 
 def build_manifest(**sections: Any) -> dict[str, Any]:
-    """A manifest dict with a timestamp, the machine, library versions, the git commit and ``sections``."""
-    return {
+    """A manifest dict with a timestamp, the machine, library versions, the git commit and ``sections``.
+
+    The values of secret environment variables (``*_API_KEY``, ``*_TOKEN``...; see
+    :func:`domainft.utils.privacy.secret_env_values`) are replaced by ``***`` wherever they appear.
+    """
+    manifest = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": hardware(),
         "versions": library_versions(),
         "git": git_state(),
         **sections,
     }
+    return scrub(manifest)
