@@ -242,12 +242,13 @@ def test_ragas_uses_the_served_model_as_its_judge(judge_server):
         prompts=["Pump leaks?"],
         contexts=[["The seal is worn."]],
     )
-    # our judge adapter answers "Score: 8" to everything, which is not the JSON RAGAS asks for: the
-    # reply came back over HTTP and is reported as an unparsable judge reply, never as NaN
+    # our judge adapter was trained to answer our grading prompts with "Score: 8"; on RAGAS' prompt (which
+    # it never saw) it answers something that is not the JSON RAGAS asks for: the reply came back over
+    # HTTP and is reported as an unparsable judge reply with its text, never as NaN
     assert judge_server.health()["engine"]["requests"] > before, out.failures
     assert out.per_sample["ragas_faithfulness"] == [None]
     assert "judge reply could not be parsed" in out.failures[0]["reason"]
-    assert out.failures[0]["raw"] == JUDGE_REPLY
+    assert out.failures[0]["raw"] and not out.failures[0]["raw"].lstrip().startswith("{")
 
 
 def test_a_client_that_leaves_mid_stream_frees_its_row(server):

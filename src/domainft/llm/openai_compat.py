@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 from domainft.configuration import ConfigBase, config_field
 from domainft.errors import ConfigError, DataError, DomainftError
+from domainft.utils.privacy import check_env_var_name, redact
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class ChatEndpointConfig(ConfigBase):
     )
 
     def validate(self) -> None:
+        check_env_var_name(self.api_key_env, "ChatEndpointConfig.api_key_env")
         if not self.base_url.strip():
             raise ConfigError(
                 "ChatEndpointConfig.base_url is required: the server's base URL, e.g. http://127.0.0.1:8000/v1"
@@ -426,6 +428,10 @@ class ChatClient:
 
     # ------------------------------------------------------------------------------------ transport
 
+    def _error(self, message: str, **kwargs: Any) -> ChatEndpointError:
+        """An error whose text (which may quote the server) never shows the API key."""
+        return ChatEndpointError(redact(message, [self._api_key]), **kwargs)
+
     def _post(self, data: bytes) -> Any:
         url = self.config.chat_url
         request = urllib.request.Request(url, data=data, headers=self._headers(), method="POST")
@@ -439,12 +445,12 @@ class ChatClient:
             if isinstance(reason, TimeoutError):
                 raise self._timeout_error() from None
             if isinstance(reason, ssl.SSLCertVerificationError):
-                raise ChatEndpointError(
+                raise self._error(
                     f"POST {url}: the server's TLS certificate is not trusted ({reason.verify_message}); "
                     "fix the certificate or point SSL_CERT_FILE at your CA bundle",
                     kind="connection",
                 ) from None
-            raise ChatEndpointError(
+            raise self._error(
                 f"POST {url}: cannot connect ({reason}); is the server running and is base_url right?",
                 kind="connection",
                 retryable=True,
@@ -454,14 +460,14 @@ class ChatClient:
         except http.client.IncompleteRead as exc:
             expected = len(exc.partial) + exc.expected if exc.expected is not None else None
             promised = f" of the {expected} promised" if expected is not None else ""
-            raise ChatEndpointError(
+            raise self._error(
                 f"POST {url}: the reply was cut short ({len(exc.partial)} bytes received{promised}); "
                 "the connection closed before the whole body arrived",
                 kind="truncated",
                 retryable=True,
             ) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise ChatEndpointError(
+            raise self._error(
                 f"POST {url}: connection broken ({type(exc).__name__}: {exc})",
                 kind="connection",
                 retryable=True,
@@ -469,7 +475,7 @@ class ChatClient:
         try:
             return json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ChatEndpointError(
+            raise self._error(
                 f"POST {url}: the server answered HTTP 200 with a body that is not JSON: "
                 f"{body[:200].decode('utf-8', errors='replace')!r}",
                 kind="invalid_json",
@@ -477,7 +483,7 @@ class ChatClient:
             ) from None
 
     def _timeout_error(self) -> ChatEndpointError:
-        return ChatEndpointError(
+        return self._error(
             f"POST {self.config.chat_url}: no response within timeout_s={self.config.timeout_s:g} s",
             kind="timeout",
             retryable=True,
@@ -505,7 +511,7 @@ class ChatClient:
             hint = "; check base_url (OpenAI-compatible servers serve <base_url>/chat/completions) and model"
         elif not retryable:
             hint = "; the server rejected the request (check model, max_tokens and extra_body)"
-        return ChatEndpointError(
+        return self._error(
             f"POST {self.config.chat_url}: HTTP {status} {exc.reason}: {message}{hint}",
             kind="http",
             status=status,
@@ -516,7 +522,7 @@ class ChatClient:
     def _parse(self, payload: Any) -> ChatResponse:
         url = self.config.chat_url
         if isinstance(payload, dict) and "choices" not in payload and "error" in payload:
-            raise ChatEndpointError(
+            raise self._error(
                 f"POST {url}: the server returned an error: {_server_message(json.dumps(payload).encode())}",
                 kind="invalid_response",
                 retryable=True,
@@ -525,7 +531,7 @@ class ChatClient:
             choice = payload["choices"][0]
             message = choice["message"]
         except (KeyError, IndexError, TypeError):
-            raise ChatEndpointError(
+            raise self._error(
                 f"POST {url}: the reply has no choices[0].message; got {json.dumps(payload)[:200]}",
                 kind="invalid_response",
                 retryable=True,  # a proxy's or a half-started server's reply; a later try may be whole
@@ -533,7 +539,7 @@ class ChatClient:
         text = _content_text(message.get("content") if isinstance(message, dict) else None)
         if text is None:
             finish = choice.get("finish_reason") if isinstance(choice, dict) else None
-            raise ChatEndpointError(
+            raise self._error(
                 f"POST {url}: the reply has no text content (finish_reason="
                 f"{finish!r}); raise max_tokens if the model ran out of tokens",
                 kind="invalid_response",

@@ -318,7 +318,8 @@ class LoraAdapterFactory:
 
 
 ADAPTER_CONFIG = "adapter_config.json"
-ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+PICKLED_WEIGHTS = "adapter_model.bin"
 
 
 def check_adapter_dir(adapter_dir: str | Path) -> dict[str, Any]:
@@ -347,10 +348,16 @@ def check_adapter_dir(adapter_dir: str | Path) -> dict[str, Any]:
             f"{exc}. The adapter config is damaged: restore it from the run, or save the adapter again "
             "(DomainTrainer.save_adapter)"
         ) from None
-    if not any((path / w).is_file() for w in ADAPTER_WEIGHTS):
+    if not (path / ADAPTER_WEIGHTS).is_file():
+        if (path / PICKLED_WEIGHTS).is_file():
+            raise ModelError(
+                f"{path} holds its weights as {PICKLED_WEIGHTS}, a pickle, which domainft does not load "
+                "(unpickling can run code); convert it once, where you trust the file, with peft: "
+                "PeftModel.from_pretrained(base, folder).save_pretrained(new_folder) writes safetensors"
+            )
         raise ModelError(
-            f"{path} has {ADAPTER_CONFIG} but no weights ({' or '.join(ADAPTER_WEIGHTS)}); the save did not "
-            "finish: save the adapter again"
+            f"{path} has {ADAPTER_CONFIG} but no {ADAPTER_WEIGHTS}; the save did not finish: save the "
+            "adapter again"
         )
     return config
 
@@ -364,7 +371,7 @@ def _base_name(model: Any) -> str:
 def _check_adapter_fits(model: Any, path: Path, config: dict[str, Any]) -> None:
     """Compare the saved LoRA weight shapes with the model's layers before peft touches the model, so an
     adapter trained on another base fails with both names instead of a shape mismatch deep in torch."""
-    weights = path / ADAPTER_WEIGHTS[0]
+    weights = path / ADAPTER_WEIGHTS
     if not weights.is_file():
         return
     from safetensors import safe_open

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,11 +31,13 @@ def load_causal_lm(
     code, local files only, attention implementation); a failure is a ``ModelError`` naming ``what``."""
     from transformers import AutoModelForCausalLM
 
+    warn_remote_code(cfg.trust_remote_code, cfg.name_or_path)
     kwargs.update(
         dtype=dtype,
         trust_remote_code=cfg.trust_remote_code,
         revision=cfg.revision,
         local_files_only=cfg.local_files_only,
+        use_safetensors=True,  # pickle weights (.bin, .pt) can run code when loaded
     )
     if device_map is not None:
         kwargs["device_map"] = device_map
@@ -43,7 +46,25 @@ def load_causal_lm(
     try:
         return AutoModelForCausalLM.from_pretrained(cfg.name_or_path, **kwargs)
     except (OSError, ValueError) as exc:
+        folder = Path(cfg.name_or_path)
+        if folder.is_dir() and not any(folder.glob("*.safetensors")) and any(folder.glob("*.bin")):
+            raise ModelError(
+                f"{folder} holds its weights only as pickle .bin files, which domainft does not load "
+                "(unpickling can run code); convert them once, where you trust the files: "
+                "AutoModelForCausalLM.from_pretrained(folder).save_pretrained(new_folder) writes safetensors"
+            ) from exc
         raise ModelError(f"cannot load {what} {cfg.name_or_path!r}: {exc}") from exc
+
+
+def warn_remote_code(trust_remote_code: bool, name_or_path: str) -> None:
+    """Warn that ``trust_remote_code=True`` runs the Python files shipped with ``name_or_path``."""
+    if trust_remote_code:
+        warnings.warn(
+            f"trust_remote_code=True: Python code from {name_or_path} will run on this machine with your "
+            "permissions; keep it only for model folders whose code you have read or trust",
+            UserWarning,
+            stacklevel=1,  # one place: shown once per model folder
+        )
 
 
 def process_device_map(device_map: str | None) -> Any:
@@ -184,6 +205,10 @@ class QuantizedLoader:
             bnb_4bit_compute_dtype=resolve_dtype(cfg.compute_dtype),
         )
 
+    def check_source(self) -> None:
+        """Raise ``ModelError`` when ``name_or_path`` is no model folder and the hub cannot be used."""
+        self._check_source()
+
     def _check_source(self) -> None:
         name = self.config.name_or_path
         path = Path(name).expanduser()
@@ -204,6 +229,7 @@ class QuantizedLoader:
         from transformers import AutoTokenizer
 
         cfg = self.config
+        warn_remote_code(cfg.trust_remote_code, cfg.name_or_path)
         try:
             tokenizer = AutoTokenizer.from_pretrained(
                 cfg.name_or_path,

@@ -342,7 +342,7 @@ def load_model_config(model_config: Any, *, trust_remote_code: bool = False) -> 
     domainft ``ModelConfig`` or a hub id already in the local cache (never downloads, never weights)."""
     from transformers import AutoConfig, PretrainedConfig
 
-    from domainft.models.loading import ModelConfig
+    from domainft.models.loading import ModelConfig, warn_remote_code
 
     if isinstance(model_config, PretrainedConfig):
         return model_config
@@ -371,6 +371,7 @@ def load_model_config(model_config: Any, *, trust_remote_code: bool = False) -> 
     if path.is_dir() and not (path / "config.json").is_file():
         raise ModelError(f"{path} has no config.json: give a model folder saved with save_pretrained")
     looks_local = path.is_absolute() or str(model_config).startswith((".", "~")) or path.is_dir()
+    warn_remote_code(trust_remote_code, str(model_config))
     try:
         return AutoConfig.from_pretrained(
             str(path) if path.is_dir() else str(model_config),

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from domainft.errors import ConfigError, ModelError
+from domainft.models.adapters import check_adapter_dir
 from domainft.models.loading import (
     ModelConfig,
     QuantizedLoader,
@@ -391,12 +392,7 @@ def merge_adapter(
             "merge_adapter: safe_serialization=False is not available: transformers 5 saves safetensors only "
             "(the pickle .bin format can run code when loaded); load the safetensors folder instead"
         )
-    if not (adapter / "adapter_config.json").is_file():
-        raise ModelError(
-            f"{adapter} is not an adapter folder (no adapter_config.json); give the folder written by "
-            "save_adapter / save_pretrained of the PeftModel"
-        )
-    adapter_config = _read_json(adapter / "adapter_config.json")
+    adapter_config = check_adapter_dir(adapter)  # config and safetensors weights present, JSON valid
     protected = {"adapter": adapter}
     if Path(cfg.name_or_path).expanduser().exists():
         protected["base model"] = Path(cfg.name_or_path).expanduser()

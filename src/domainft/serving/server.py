@@ -44,6 +44,7 @@ from domainft.serving.protocol import (
     sse,
     usage,
 )
+from domainft.utils.privacy import check_env_var_name
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class ServerConfig(ConfigBase):
     )
 
     def validate(self) -> None:
+        check_env_var_name(self.api_key_env, "ServerConfig.api_key_env")
         self.require_positive("max_batch_size", "max_queue", "max_request_bytes")
         self.require_range("port", 0, 65535)
 

@@ -49,6 +49,7 @@ from domainft.errors import ConfigError, DataError, DomainftError, ModelError
 from domainft.evaluation.metrics import register_metric
 from domainft.evaluation.metrics.base import Metric, MetricOutput
 from domainft.llm.openai_compat import ChatEndpointConfig
+from domainft.utils.privacy import redact
 
 __all__ = [
     "CONTEXT_METRICS",
@@ -809,6 +810,9 @@ class RagasMetric(Metric):
                             result = await metrics[name].ascore(**args)
                         except Exception as exc:  # one example must never sink the run
                             reason, raw = _describe_failure(exc, self.config.llm if client else None)
+                            if client and self.config.llm.api_key_env:  # a server may quote the key back
+                                key = [_api_key(self.config.llm)]
+                                reason, raw = redact(reason, key), raw and redact(raw, key)
                             return name, i, None, reason, raw
                     value = getattr(result, "value", result)
                     if not isinstance(value, (int, float)) or isinstance(value, bool):
