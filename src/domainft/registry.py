@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
+from domainft.configuration import did_you_mean
 from domainft.errors import ConfigError
 
 T = TypeVar("T")
@@ -46,7 +47,9 @@ class Registry(Generic[T]):
             return self._items[name.lower()]
         except KeyError:
             known = ", ".join(sorted(self._items)) or "(none)"
-            raise ConfigError(f"unknown {self.kind} {name!r}; known: {known}") from None
+            raise ConfigError(
+                f"unknown {self.kind} {name!r}; known: {known}.{did_you_mean(name, self._items)}"
+            ) from None
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._items

@@ -313,7 +313,7 @@ def test_non_utf8_bytes_name_file_line_and_column(tmp_path):
         read_documents(tmp_path)
     message = str(info.value)
     assert f"{path}:2:17:" in message  # "Second line: caf" is 16 characters
-    assert "0xe9" in message and "encoding=" in message
+    assert "0xe9" in message and "DocumentConfig(encoding=" in message
     rows = read_documents(tmp_path, DocumentConfig(encoding="latin-1", min_passage_chars=1))
     assert "Second line: café au lait." in rows[0]["text"]
 

@@ -252,7 +252,7 @@ def test_evaluation_runs_offline_with_nothing_set_and_loopback_judge(guarded, tm
     assert any((out / "judge-cache").iterdir()) and any((out / "generation-cache").iterdir())
 
 
-@pytest.mark.slow  # 23 s alone, about 45 s on a busy 2-core machine
+# the demo: 23 s alone, about 45 s on a busy 2-core machine
 def test_demo_runs_offline_with_nothing_set(guarded, tmp_path):
     out = tmp_path / "demo"
     done = guarded.run(

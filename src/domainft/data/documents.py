@@ -799,7 +799,7 @@ def read_documents(
     parsed: list[tuple[str, ParsedDocument]] = []
     skipped: list[dict[str, Any]] = []
     for path, source in tqdm(files, desc="reading documents", unit="file", disable=not progress):
-        text = read_text(path, config.encoding)
+        text = read_text(path, config.encoding, encoding_fix="DocumentConfig(encoding='{encoding}')")
         doc = parse_document(text, path.suffix, config)
         if not doc.blocks:
             skipped.append({"source": source, "reason": "no text"})

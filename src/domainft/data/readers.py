@@ -162,8 +162,11 @@ def read_records(path: str | Path, reader: str | None = None, **options: Any) ->
     return ds
 
 
-def read_text(path: Path, encoding: str = "utf-8") -> str:
+def read_text(path: Path, encoding: str = "utf-8", *, encoding_fix: str | None = None) -> str:
     """The text of ``path``; undecodable bytes raise ``DataError`` naming the line and column (characters).
+
+    ``encoding_fix`` is how the caller's user passes an encoding (a format string with ``{encoding}``);
+    by default the readers' ``reader_options``.
 
     Examples:
         >>> import tempfile, pathlib
@@ -179,7 +182,7 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
     offset = 3 if utf8 and raw.startswith(b"\xef\xbb\xbf") else 0  # a byte-order mark is allowed
     if utf8:
-        _check_text_bytes(path, raw)
+        _check_text_bytes(path, raw, encoding_fix)
     try:
         return raw[offset:].decode(encoding)
     except UnicodeDecodeError as exc:
@@ -190,7 +193,7 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
         raise DataError(
             f"{path}:{line}:{column}: line {line}, column {column}: byte 0x{raw[start]:02x} is not valid "
             f"{encoding} ({exc.reason}). Re-save the file as UTF-8, or give its encoding if you know it: "
-            f"{_ENCODING_FIX.format(encoding='cp1252')}"
+            f"{(encoding_fix or _ENCODING_FIX).format(encoding='cp1252')}"
         ) from None
 
 
@@ -207,7 +210,7 @@ _UNICODE_BOMS = (
 )
 
 
-def _check_text_bytes(path: Path, raw: bytes) -> None:
+def _check_text_bytes(path: Path, raw: bytes, encoding_fix: str | None = None) -> None:
     """Raise ``DataError`` for a UTF-16/32 file (by its byte-order mark) or a binary file (NUL bytes),
     which would otherwise fail as a confusing "invalid byte" deep into the file."""
     for bom, name in _UNICODE_BOMS:
@@ -215,7 +218,7 @@ def _check_text_bytes(path: Path, raw: bytes) -> None:
             raise DataError(
                 f"{path}:1:1: the file is {name.upper()} text (it starts with a {name.upper()} byte-order "
                 "mark), not UTF-8. Re-save it as UTF-8, or read it as it is with "
-                f"{_ENCODING_FIX.format(encoding=name)}"
+                f"{(encoding_fix or _ENCODING_FIX).format(encoding=name)}"
             )
     nul = raw.find(b"\x00", 0, 8192)
     if nul >= 0:

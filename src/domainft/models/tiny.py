@@ -24,6 +24,7 @@ from typing import Any, Literal
 from domainft.configuration import ConfigBase, config_field
 from domainft.errors import ConfigError, DataError
 from domainft.registry import Registry
+from domainft.utils.io import atomic_directory
 
 #: Chat template of tiny tokenizers: role markers on their own line, EOS closes assistant turns.
 TINY_CHAT_TEMPLATE = (
@@ -161,8 +162,13 @@ def build_tiny_model(
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    cfg.to_json(out / "domainft_tiny.json")
+    if out.is_file() or (out.is_dir() and any(out.iterdir()) and not (out / "config.json").is_file()):
+        raise ConfigError(
+            f"build_tiny_model: {out} exists and does not hold a model; saving would replace it. "
+            "Choose a new or empty folder"
+        )
+    with atomic_directory(out) as staging:  # a crash leaves the previous model or none
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        cfg.to_json(staging / "domainft_tiny.json")
     return out
