@@ -17,6 +17,7 @@ import dataclasses
 import difflib
 import functools
 import json
+import os
 import types
 import typing
 from pathlib import Path, PurePath
@@ -341,8 +342,6 @@ def check_output_path(path: str | Path, where: str, *, kind: Literal["folder", "
 
 
 def _check_output_path(path: Path, where: str, kind: str) -> Path:
-    import os
-
     fix = f"Set {where} to a {kind} path you can write to"
     if kind == "folder" and path.exists() and not path.is_dir():
         raise ConfigError(f"{where}: {path} is an existing file, not a folder. {fix}, or move the file")

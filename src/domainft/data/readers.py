@@ -480,11 +480,12 @@ def read_json(path: Path, encoding: str = "utf-8") -> Any:
     return records_to_dataset(data, source=str(path))
 
 
-@register_reader("jsonl", suffixes=[".jsonl", ".ndjson"])
-def read_jsonl(path: Path, encoding: str = "utf-8") -> Any:
-    """JSON Lines: one object per line; blank lines are skipped."""
-    records: list[dict[str, Any]] = []
-    lines: list[int] = []
+def jsonl_objects(
+    path: Path, encoding: str = "utf-8", example: str = '{"prompt": ..., "response": ...}'
+) -> list[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` of each non-blank line of a JSON Lines file; a line that is not a JSON
+    object raises ``DataError`` naming ``file:line:column`` and the fix (``example`` shows an object)."""
+    found: list[tuple[int, dict[str, Any]]] = []
     # split on newlines only: JSON strings may hold U+2028, which str.splitlines() would break on
     for lineno, line in enumerate(read_text(path, encoding).split("\n"), start=1):
         if not line.strip():
@@ -494,13 +495,22 @@ def read_jsonl(path: Path, encoding: str = "utf-8") -> Any:
         except json.JSONDecodeError as exc:
             raise DataError(
                 f"{path}:{lineno}:{exc.colno}: invalid JSON on line {lineno}, column {exc.colno}: "
-                f"{exc.msg}. Each line must be one complete JSON object; fix or delete that line"
+                f"{exc.msg}. Each line must be one complete JSON object such as {example}; fix or delete "
+                "that line"
             ) from None
         if not isinstance(rec, dict):
             raise DataError(
                 f"{path}:{lineno}: line {lineno} holds a JSON {type(rec).__name__}, expected an object "
-                'like {"prompt": ..., "response": ...}'
+                f"like {example}"
             )
-        records.append(rec)
-        lines.append(lineno)
+        found.append((lineno, rec))
+    return found
+
+
+@register_reader("jsonl", suffixes=[".jsonl", ".ndjson"])
+def read_jsonl(path: Path, encoding: str = "utf-8") -> Any:
+    """JSON Lines: one object per line; blank lines are skipped."""
+    found = jsonl_objects(path, encoding)
+    lines = [lineno for lineno, _ in found]
+    records = [rec for _, rec in found]
     return records_to_dataset(records, source=str(path), line_numbers=lines)

@@ -264,11 +264,6 @@ def _is_blank(value: Any) -> bool:
     )
 
 
-def _failure_info(failure: TeacherFailure) -> dict[str, Any]:
-    """The ``error_kind`` and ``attempts`` of a failed call, for its rejection record."""
-    return {"error_kind": failure.kind, "attempts": failure.attempts}
-
-
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -719,6 +714,18 @@ class SyntheticQAGenerator:
             bar.close()
         return results
 
+    def _reject_call(self, item: _Item, stage: str, failure: TeacherFailure, **info: Any) -> None:
+        """Record a teacher call that failed for good, with its ``error_kind`` and ``attempts``."""
+        self._reject(
+            item,
+            stage,
+            "call_failed",
+            failure.error,
+            error_kind=failure.kind,
+            attempts=failure.attempts,
+            **info,
+        )
+
     def _reject(self, item: _Item, stage: str, reason: str, detail: str = "", **info: Any) -> None:
         entry = {
             "source_id": item.source_id,
@@ -789,9 +796,7 @@ class SyntheticQAGenerator:
     ) -> list[dict[str, Any]]:
         """Parse a pairs reply: up to ``n`` accepted rows; every other outcome recorded as a rejection."""
         if isinstance(output, TeacherFailure):
-            self._reject(
-                item, "qa", "call_failed", output.error, prompt_hash=call.key, **_failure_info(output)
-            )
+            self._reject_call(item, "qa", output, prompt_hash=call.key)
             return []
         try:
             pairs = parse_qa_pairs(output)
@@ -905,14 +910,7 @@ class SyntheticQAGenerator:
                 continue
             output = outputs[call.key]
             if isinstance(output, TeacherFailure):
-                self._reject(
-                    item,
-                    "question",
-                    "call_failed",
-                    output.error,
-                    prompt_hash=call.key,
-                    **_failure_info(output),
-                )
+                self._reject_call(item, "question", output, prompt_hash=call.key)
                 continue
             question = clean_reply(output)
             if not question:
@@ -949,15 +947,7 @@ class SyntheticQAGenerator:
             if call is not None:
                 output = outputs[call.key]
                 if isinstance(output, TeacherFailure):
-                    self._reject(
-                        item,
-                        "answer",
-                        "call_failed",
-                        output.error,
-                        question=question,
-                        prompt_hash=call.key,
-                        **_failure_info(output),
-                    )
+                    self._reject_call(item, "answer", output, question=question, prompt_hash=call.key)
                     continue
                 answers[item.index] = (clean_reply(output), call.key, output)
             answer, a_key, raw = answers[item.index]

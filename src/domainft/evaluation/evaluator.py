@@ -36,7 +36,7 @@ from domainft.evaluation.report import EvaluationReport
 from domainft.evaluation.stats import StatisticsConfig
 from domainft.evaluation.systems import EndpointSystem, System, is_peft
 from domainft.llm.openai_compat import ChatEndpointConfig
-from domainft.models.generation import DecodingConfig, generate_texts
+from domainft.models.generation import DecodingConfig, context_window, generate_texts
 
 AnySystem = System | EndpointSystem
 
@@ -248,9 +248,8 @@ class Evaluator:
 
     def _check_context(self, system: System, requests: list[Any], ids: list[str] | None) -> None:
         """Raise ``DataError`` naming the first prompt that leaves the model no room to answer."""
-        config = getattr(system.model, "config", None)
-        context = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
-        if not isinstance(context, int):
+        context = context_window(system.model)
+        if context is None:
             return
         for i, request in enumerate(requests):
             if len(request) >= context:

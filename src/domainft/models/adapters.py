@@ -371,10 +371,9 @@ def _base_name(model: Any) -> str:
 def _check_adapter_fits(model: Any, path: Path, config: dict[str, Any]) -> None:
     """Compare the saved LoRA weight shapes with the model's layers before peft touches the model, so an
     adapter trained on another base fails with both names instead of a shape mismatch deep in torch."""
-    weights = path / ADAPTER_WEIGHTS
-    if not weights.is_file():
-        return
     from safetensors import safe_open
+
+    weights = path / ADAPTER_WEIGHTS  # present: check_adapter_dir ran first
 
     base_model = model.get_base_model() if hasattr(model, "get_base_model") else model
     modules = dict(base_model.named_modules())

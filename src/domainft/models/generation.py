@@ -63,6 +63,18 @@ class DecodingConfig(ConfigBase):
         return kwargs
 
 
+def context_window(model: Any, tokenizer: Any | None = None) -> int | None:
+    """Longest sequence the model handles: ``max_position_embeddings`` (or the tokenizer's limit); None
+    when neither says."""
+    config = getattr(model, "config", None)
+    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    limit = getattr(tokenizer, "model_max_length", None)
+    return limit if isinstance(limit, int) and 0 < limit < 1_000_000 else None
+
+
 def pad_token_id(tokenizer: Any) -> int:
     """The id that pads prompts: the tokenizer's pad token, else its EOS."""
     return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id

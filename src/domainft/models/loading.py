@@ -207,9 +207,6 @@ class QuantizedLoader:
 
     def check_source(self) -> None:
         """Raise ``ModelError`` when ``name_or_path`` is no model folder and the hub cannot be used."""
-        self._check_source()
-
-    def _check_source(self) -> None:
         name = self.config.name_or_path
         path = Path(name).expanduser()
         looks_local = (
@@ -247,7 +244,7 @@ class QuantizedLoader:
 
     def load(self) -> tuple[Any, Any]:
         """Load and return ``(model, tokenizer)``; the model is in eval mode with its pad token set."""
-        self._check_source()
+        self.check_source()
         cfg = self.config
         tokenizer = self.load_tokenizer()
         quant = self.quantization_config()

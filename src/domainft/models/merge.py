@@ -398,7 +398,7 @@ def merge_adapter(
         protected["base model"] = Path(cfg.name_or_path).expanduser()
     _check_output(output, overwrite, protected)
 
-    QuantizedLoader(config=cfg)._check_source()  # a missing folder fails here, before anything loads
+    QuantizedLoader(config=cfg).check_source()  # a missing folder fails here, before anything loads
     base_config = _base_config_dict(cfg)
     dtype_name = resolve_merge_dtype(dtype, base_config)
     trained_quant, quant_source = adapter_training_quantization(adapter)

@@ -162,12 +162,8 @@ def build_tiny_model(
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     out = Path(output_dir)
-    if out.is_file() or (out.is_dir() and any(out.iterdir()) and not (out / "config.json").is_file()):
-        raise ConfigError(
-            f"build_tiny_model: {out} exists and does not hold a model; saving would replace it. "
-            "Choose a new or empty folder"
-        )
-    with atomic_directory(out) as staging:  # a crash leaves the previous model or none
+    # a crash leaves the previous model or none
+    with atomic_directory(out, replaces="config.json", where="build_tiny_model") as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         cfg.to_json(staging / "domainft_tiny.json")

@@ -169,30 +169,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def read_prompts(path: str | Path, field: str = "prompt") -> list[dict[str, Any]]:
     """Prompts of a ``.txt`` file (one per line) or a JSON Lines file (``field``, plus optional ``id``
     and ``messages``); each becomes ``{"id", "prompt" | "messages"}``."""
-    import json
-
-    from domainft.data.readers import read_text
+    from domainft.data.readers import jsonl_objects, read_text
 
     file = Path(path)
     if not file.is_file():
         raise DataFileNotFoundError(f"prompt file not found: {file}")
     if file.stat().st_size == 0:
         raise DataError(f"{file}: the file is empty (0 bytes); write one prompt per line")
-    text = read_text(file)  # UTF-8, with errors naming the line, column and encoding fix
     rows: list[dict[str, Any]] = []
     if file.suffix.lower() in (".jsonl", ".json"):
-        for number, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{file}:{number}:{exc.colno}: invalid JSON on line {number}: {exc.msg}. Each line must "
-                    f'be one JSON object such as {{"{field}": "your question"}}; fix or delete that line'
-                ) from None
-            if not isinstance(record, dict):
-                raise DataError(f"{file}:{number}: expected a JSON object with a {field!r} field")
+        for number, record in jsonl_objects(file, example=f'{{"{field}": "your question"}}'):
             if "messages" in record:
                 rows.append({"id": record.get("id", number), "messages": record["messages"]})
             elif isinstance(record.get(field), str) and record[field].strip():
@@ -202,10 +188,10 @@ def read_prompts(path: str | Path, field: str = "prompt") -> list[dict[str, Any]
                     f"{file}:{number}: no {field!r} text (or 'messages'); "
                     "use --field to name the prompt column"
                 )
-    else:
+    else:  # UTF-8, with errors naming the line, column and encoding fix
         rows = [
             {"id": n, "prompt": line.strip()}
-            for n, line in enumerate(text.splitlines(), start=1)
+            for n, line in enumerate(read_text(file).splitlines(), start=1)
             if line.strip()
         ]
     if not rows:

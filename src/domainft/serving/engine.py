@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from domainft.errors import ServingError
-from domainft.models.generation import DecodingConfig, left_pad, pad_token_id
+from domainft.models.generation import DecodingConfig, context_window, left_pad, pad_token_id
 
 logger = logging.getLogger(__name__)
 
@@ -406,13 +406,8 @@ class GenerationEngine:
 
 
 def model_context_window(model: Any, tokenizer: Any | None = None) -> int:
-    """Longest sequence the model handles: ``max_position_embeddings`` (or the tokenizer's limit)."""
-    config = getattr(model, "config", None)
-    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
-        value = getattr(config, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    limit = getattr(tokenizer, "model_max_length", None)
-    if isinstance(limit, int) and 0 < limit < 1_000_000:
-        return limit
-    raise ServingError("cannot tell the model's context window; pass context_window=")
+    """Longest sequence the model handles (see :func:`~domainft.models.generation.context_window`)."""
+    window = context_window(model, tokenizer)
+    if window is None:
+        raise ServingError("cannot tell the model's context window; pass context_window=")
+    return window

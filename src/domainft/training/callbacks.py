@@ -11,7 +11,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from domainft.errors import TrainingError
-from domainft.models.bnb_cpu import is_packed_4bit, packed_4bit_weights, restore_trainable_4bit_layout
+from domainft.models.bnb_cpu import is_packed_4bit, restore_trainable_4bit_layout
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class FourBitCpuLayoutCallback(TrainerCallback):
             for name, m in model.named_modules()
             if hasattr(getattr(m, "weight", None), "quant_state")
         ]
-        packed = packed_4bit_weights(model)
+        packed = [name for name, module in self.modules if is_packed_4bit(module)]
         if packed:
             raise four_bit_trap_error(packed, "after domainft tried to restore them")
 
@@ -108,7 +108,7 @@ def four_bit_trap_error(packed: list[str], when: str) -> TrainingError:
         "gradients (generate, evaluation); training through them would silently compute wrong gradients. "
         "Re-load the model (QuantizedLoader(...).load()) and train before generating with it, or train "
         "unquantized on the CPU (quantization: null); a bitsandbytes version domainft does not know may "
-        "also cause this (see docs/training.md)"
+        "also cause this (see docs/loading.md)"
     )
 
 

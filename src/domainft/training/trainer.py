@@ -507,14 +507,7 @@ class DomainTrainer:
         path = Path(directory) if directory is not None else self.output_dir / "adapter"
         if not self.is_main_process:  # the ranks hold the same weights; one copy is written
             return path
-        if path.is_file() or (
-            path.is_dir() and any(path.iterdir()) and not (path / "adapter_config.json").is_file()
-        ):
-            raise ConfigError(
-                f"save_adapter: {path} exists and does not hold an adapter; saving would replace it. "
-                "Choose a new or empty folder"
-            )
-        with atomic_directory(path) as staging:
+        with atomic_directory(path, replaces="adapter_config.json", where="save_adapter") as staging:
             # domainft never resizes embeddings (see ensure_pad_token), so a LoRA on lm_head needs only its
             # own weights; peft would otherwise copy the whole embedding matrices into the adapter.
             self.model.save_pretrained(str(staging), save_embedding_layers=False)

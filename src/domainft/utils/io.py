@@ -38,11 +38,13 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 @contextmanager
-def atomic_directory(path: str | Path) -> Iterator[Path]:
+def atomic_directory(path: str | Path, *, replaces: str | None = None, where: str = "") -> Iterator[Path]:
     """Fill a hidden staging folder beside ``path``; on success it replaces ``path`` in one rename.
 
     A crash or an exception inside the block leaves ``path`` as it was (an older complete folder, or
-    nothing) and removes the staging folder.
+    nothing) and removes the staging folder. With ``replaces`` (a file name such as
+    ``adapter_config.json``), a file at ``path`` or a non-empty folder without that file is refused
+    with a ``ConfigError`` (naming ``where``) instead of being replaced.
 
     Examples:
         >>> import tempfile
@@ -53,6 +55,15 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
         (['adapter'], b'1')
     """
     path = Path(path)
+    if replaces is not None and (
+        path.is_file() or (path.is_dir() and any(path.iterdir()) and not (path / replaces).is_file())
+    ):
+        from domainft.errors import ConfigError
+
+        raise ConfigError(
+            f"{where}: {path} exists and holds no {replaces}; saving would replace it. "
+            "Choose a new or empty folder"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.staging-", dir=path.parent))
     try:

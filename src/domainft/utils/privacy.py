@@ -33,6 +33,7 @@ from typing import Any
 __all__ = [
     "TELEMETRY_DEFAULTS",
     "check_env_var_name",
+    "disable_ragas_telemetry",
     "disable_telemetry",
     "redact",
     "scrub",
@@ -72,19 +73,31 @@ def disable_telemetry() -> dict[str, str]:
             changed[name] = value
     name, value = _RAGAS_SWITCH
     if os.environ.get(name) != value:
-        os.environ[name] = value
         changed[name] = value
+    disable_ragas_telemetry()
 
-    # Libraries imported before domainft have read the switches already: update them in place.
+    # huggingface_hub, if imported before domainft, has read its switch already: update it in place.
     hub = sys.modules.get("huggingface_hub.constants")
     if hub is not None and any(
         _is_true(os.environ.get(n)) for n in ("HF_HUB_DISABLE_TELEMETRY", "DISABLE_TELEMETRY", "DO_NOT_TRACK")
     ):
         hub.HF_HUB_DISABLE_TELEMETRY = True
+    return changed
+
+
+def disable_ragas_telemetry() -> None:
+    """Turn ragas' usage tracking off: ``RAGAS_DO_NOT_TRACK=true`` (over an explicit ``false``), and
+    reset ragas' cached switch if ragas is imported. Also called before every ragas import and use.
+
+    Examples:
+        >>> disable_ragas_telemetry(); os.environ["RAGAS_DO_NOT_TRACK"]
+        'true'
+    """
+    name, value = _RAGAS_SWITCH
+    os.environ[name] = value
     analytics = sys.modules.get("ragas._analytics")
     if analytics is not None and hasattr(getattr(analytics, "do_not_track", None), "cache_clear"):
-        analytics.do_not_track.cache_clear()
-    return changed
+        analytics.do_not_track.cache_clear()  # ragas caches the switch on first use (functools.lru_cache)
 
 
 def redact(text: str, secrets: Iterable[str | None], replacement: str = "***") -> str:

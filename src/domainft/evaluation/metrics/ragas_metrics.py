@@ -36,7 +36,6 @@ import logging
 import math
 import os
 import re
-import sys
 import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -49,7 +48,7 @@ from domainft.errors import ConfigError, DataError, DomainftError, ModelError
 from domainft.evaluation.metrics import register_metric
 from domainft.evaluation.metrics.base import Metric, MetricOutput
 from domainft.llm.openai_compat import ChatEndpointConfig
-from domainft.utils.privacy import redact
+from domainft.utils.privacy import disable_ragas_telemetry, redact
 
 __all__ = [
     "CONTEXT_METRICS",
@@ -103,21 +102,6 @@ DEFAULT_METRICS: tuple[str, ...] = ("answer_correctness", "factual_correctness",
 
 
 # ----------------------------------------------------------------------------------------- telemetry
-
-
-def disable_ragas_telemetry() -> None:
-    """Turn ragas' usage tracking off: ``RAGAS_DO_NOT_TRACK=true``, and reset ragas' cached switch.
-
-    Called before every ragas import and use; an explicit ``RAGAS_DO_NOT_TRACK=false`` is overridden.
-
-    Examples:
-        >>> disable_ragas_telemetry(); os.environ["RAGAS_DO_NOT_TRACK"]
-        'true'
-    """
-    os.environ["RAGAS_DO_NOT_TRACK"] = "true"
-    analytics = sys.modules.get("ragas._analytics")
-    if analytics is not None:  # ragas caches the switch on first use (functools.lru_cache)
-        analytics.do_not_track.cache_clear()
 
 
 def import_ragas() -> Any:
