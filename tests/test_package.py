@@ -46,10 +46,10 @@ def test_cli_help_is_fast():
 
 
 def test_the_all_extra_installs_working_optional_libraries():
-    """The pins of the quant and eval extras resolve to libraries that import (ragas needs an older
-    langchain-community than the resolver picks on its own)."""
+    """The pins of the quant, eval and diagnostics extras resolve to libraries that import (ragas needs
+    an older langchain-community than the resolver picks on its own)."""
     code = (
-        "import bitsandbytes, openai, sentence_transformers, ragas; "
+        "import bitsandbytes, openai, sentence_transformers, ragas, vaderSentiment, weightwatcher; "
         "from ragas.metrics.collections import AnswerCorrectness, Faithfulness; print(ragas.__version__)"
     )
     env = {**os.environ, "RAGAS_DO_NOT_TRACK": "true", "HF_HUB_OFFLINE": "1"}

@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "DatasetReport": "domainft.data.report",
     "DataReportConfig": "domainft.data.report",
     "dataset_report": "domainft.data.report",
+    "sentiment_table": "domainft.data.sentiment",
+    "register_sentiment_analyser": "domainft.data.sentiment",
     "SyntheticQAGenerator": "domainft.data.synthetic",
     "SyntheticConfig": "domainft.data.synthetic",
     "register_validator": "domainft.data.synthetic",
@@ -118,6 +120,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.data.near_duplicates import near_duplicate_groups, near_duplicate_pairs
     from domainft.data.readers import register_reader
     from domainft.data.report import DataReportConfig, DatasetReport, dataset_report
+    from domainft.data.sentiment import register_sentiment_analyser, sentiment_table
     from domainft.data.synthetic import SyntheticConfig, SyntheticQAGenerator, register_validator
     from domainft.data.teachers import get_teacher, register_teacher
     from domainft.data.templates import (

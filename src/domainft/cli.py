@@ -99,7 +99,7 @@ def cmd_data_report(args: argparse.Namespace) -> int:
     from domainft.data.report import DataReportConfig, dataset_report
 
     config = DataReportConfig.from_yaml(args.config) if args.config else DataReportConfig()
-    overrides = {"n_topics": args.topics, "timestamp_column": args.timestamp}
+    overrides = {"n_topics": args.topics, "timestamp_column": args.timestamp, "sentiment": args.sentiment}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if overrides:
         config = config.updated(**overrides)
@@ -126,8 +126,8 @@ def _add_data_commands(sub: argparse._SubParsersAction) -> None:
 
     report = group.add_parser(
         "report",
-        help="rows per split, length histograms, duplicates and leakage, top terms, topics, time trend "
-        "(report.html, report.json, PNGs)",
+        help="rows per split, length histograms, duplicates and leakage, top terms, topics, time trend, "
+        "optional sentiment and tone (report.html, report.json, PNGs)",
     )
     report.add_argument(
         "file", help="data file (csv/tsv/json/jsonl/parquet/..., builtin:NAME) or a save_to_disk folder"
@@ -144,6 +144,14 @@ def _add_data_commands(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--response", help="column (or format string over the row) to use as response")
     report.add_argument("--topics", type=int, help="number of topics (default: 5)")
     report.add_argument("--timestamp", help="date/time column of the time trend (default: detected)")
+    report.add_argument(
+        "--sentiment",
+        nargs="?",
+        const="vader",
+        metavar="ANALYSER",
+        help="add the sentiment and tone section (compound score per text, per split and role, most "
+        "negative texts); ANALYSER defaults to vader (pip install 'domainft[diagnostics]')",
+    )
     report.add_argument("--config", help="YAML or JSON file with DataReportConfig fields")
     report.set_defaults(func=cmd_data_report, command="data report")
 

@@ -5,6 +5,8 @@
 when a tokenizer is given), exact duplicates within and across splits (train/test overlap is
 leakage), near-duplicate pairs across train and the other splits, top terms, topics (scikit-learn NMF
 or LDA), a time trend when the data has a timestamp column, and the cleaning report when given.
+With ``DataReportConfig(sentiment="vader")`` it adds a sentiment and tone section (compound score per
+text and role, strongly negative shares, the most negative texts; see :mod:`domainft.data.sentiment`).
 ``report.save(directory)`` writes ``report.json``, a self-contained ``report.html`` and the PNGs.
 
 Examples:
@@ -52,7 +54,7 @@ REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 SINGLE_SPLIT = "all"  # the split name given to a lone ``Dataset``
 AUTO_TEXT_COLUMNS = ("prompt", "response", "context", "system", "messages")
-IMAGE_NAMES = ("lengths_chars", "lengths_tokens", "time_trend")
+IMAGE_NAMES = ("lengths_chars", "lengths_tokens", "time_trend", "sentiment")
 _TIMESTAMP_NAME = re.compile(
     r"^(timestamp|ts|date|datetime|created|updated|modified|posted|published)$"
     r"|(_at|_date|_time|_timestamp|_ts|_datetime)$",
@@ -115,11 +117,35 @@ class DataReportConfig(ConfigBase):
         50, help="Duplicate groups and pairs listed per section (counts always cover all of them)."
     )
     seed: int = config_field(0, help="Seed of the topic model and of its row sample.")
+    sentiment: str | None = config_field(
+        None,
+        help="Sentiment analyser of the sentiment and tone section ('vader', or one added with "
+        "register_sentiment_analyser); None leaves the section out. 'vader' needs pip install "
+        "'domainft[diagnostics]'.",
+    )
+    sentiment_threshold: float = config_field(
+        0.5, help="A text is strongly negative (positive) when its compound score is <= -threshold (>= it)."
+    )
+    sentiment_examples: int = config_field(10, help="Most negative texts listed in the sentiment section.")
 
     def validate(self) -> None:
         self.require_positive(
-            "n_topics", "topic_words", "max_topic_rows", "top_n_terms", "bins", "max_examples"
+            "n_topics",
+            "topic_words",
+            "max_topic_rows",
+            "top_n_terms",
+            "bins",
+            "max_examples",
+            "sentiment_examples",
         )
+        self.require_range("sentiment_threshold", 0.0, 1.0, low_open=True, high_open=False)
+        if self.sentiment is not None:
+            from domainft.data.sentiment import get_sentiment_analyser
+
+            try:
+                get_sentiment_analyser(self.sentiment)
+            except ConfigError as exc:
+                raise ConfigError(f"{type(self).__name__}.sentiment: {exc}") from None
         if self.near_duplicate_threshold is not None:
             self.require_range("near_duplicate_threshold", 0.0, 1.0, low_open=True, high_open=False)
         if self.topic_method.lower() not in TOPIC_METHODS:
@@ -231,9 +257,14 @@ class DatasetReport:
         time_trend: ``column``, ``frequency``, ``periods`` and ``counts`` per split; None without a
             timestamp column.
         cleaning: the cleaning report's counts when one was given.
+        sentiment: the sentiment and tone section (``analyser``, ``threshold``, ``groups`` per split and
+            role, ``overall`` per role, ``histograms``, ``most_negative`` (overall and per role), ``scores``
+            of every text, ``notes``; see :func:`domainft.data.sentiment.sentiment_section`); None unless
+            ``config.sentiment`` is set.
         notes: findings worth a look (leakage, clamped topics, unparsable dates ...).
         meta: source, tokenizer, config and version.
-        images: PNG bytes by name (``lengths_chars``, ``lengths_tokens``, ``time_trend``); not in the JSON.
+        images: PNG bytes by name (``lengths_chars``, ``lengths_tokens``, ``time_trend``, ``sentiment``); not
+            in the JSON.
     """
 
     splits: dict[str, int]
@@ -245,6 +276,7 @@ class DatasetReport:
     topics: dict[str, Any] | None = None
     time_trend: dict[str, Any] | None = None
     cleaning: dict[str, Any] | None = None
+    sentiment: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     images: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
@@ -262,6 +294,7 @@ class DatasetReport:
             "topics": self.topics,
             "time_trend": self.time_trend,
             "cleaning": self.cleaning,
+            "sentiment": self.sentiment,
             "notes": list(self.notes),
             "meta": self.meta,
             "images": {name: f"{name}.png" for name in self.images},
@@ -281,6 +314,7 @@ class DatasetReport:
                 topics=data.get("topics"),
                 time_trend=data.get("time_trend"),
                 cleaning=data.get("cleaning"),
+                sentiment=data.get("sentiment"),
                 notes=list(data.get("notes", [])),
                 meta=dict(data.get("meta", {})),
             )
@@ -292,7 +326,7 @@ class DatasetReport:
         directory."""
         directory = Path(directory)
         data = self.to_dict()
-        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)  # fails before any write
+        text = _json_text(data)  # fails (NaN, a non-JSON value) before any write
         directory.mkdir(parents=True, exist_ok=True)
         for name in IMAGE_NAMES:
             if name not in self.images:
@@ -369,7 +403,11 @@ class DatasetReport:
                 f"cleaning: {self.cleaning['rows_in']} rows in, {self.cleaning['rows_out']} out "
                 f"({_reasons(self.cleaning)})"
             )
+        if self.sentiment:
+            lines.extend(_sentiment_summary(self.sentiment))
         lines.extend(f"note: {n}" for n in self.notes)
+        if self.sentiment:
+            lines.extend(f"note: sentiment: {n}" for n in self.sentiment.get("notes", []))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -381,6 +419,45 @@ class DatasetReport:
     def to_html(self) -> str:
         """A self-contained HTML page (tables and PNGs embedded as base64; all data text escaped)."""
         return _render_html(self)
+
+
+def _sentiment_summary(section: Mapping[str, Any]) -> list[str]:
+    overall = section.get("overall") or {}
+    t = section["threshold"]
+
+    def shares(key: str) -> str:
+        return ", ".join(f"{r} {v[key]:.1%}" for r, v in overall.items() if v["count"]) or "-"
+
+    means = ", ".join(f"{r} {v['mean']:+.3f}" for r, v in overall.items() if v["count"]) or "-"
+    return [
+        f"sentiment ({section['analyser']}): mean compound {means}",
+        f"  strongly negative (<= -{t:g}): {shares('share_strong_negative')}; strongly positive (>= {t:g}): "
+        f"{shares('share_strong_positive')}",
+    ]
+
+
+def _json_text(data: Any) -> str:
+    """JSON indented by 2, with lists of plain values (scores, edges, counts, ids) on one line each."""
+
+    def dump(value: Any, level: int) -> str:
+        pad, inner = "  " * level, "  " * (level + 1)
+        if isinstance(value, Mapping) and value:
+            items = [
+                f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {dump(v, level + 1)}"
+                for k, v in value.items()
+            ]
+            return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+        if isinstance(value, (list, tuple)) and any(isinstance(v, (Mapping, list, tuple)) for v in value):
+            if all(
+                isinstance(v, (list, tuple)) and not any(isinstance(x, (Mapping, list, tuple)) for x in v)
+                for v in value
+            ):  # rows of plain values: one row per line
+                rows = [json.dumps(v, ensure_ascii=False, allow_nan=False) for v in value]
+                return "[\n" + ",\n".join(f"{inner}{r}" for r in rows) + f"\n{pad}]"
+            return "[\n" + ",\n".join(f"{inner}{dump(v, level + 1)}" for v in value) + f"\n{pad}]"
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+    return dump(data, 0)
 
 
 def _reasons(cleaning: Mapping[str, Any]) -> str:
@@ -412,7 +489,7 @@ def dataset_report(
     """
     config = config or DataReportConfig()
     splits = _as_splits(data)
-    columns = _text_columns(splits, config)
+    columns = _text_columns(splits, config.text_columns)
     texts = {c: {s: _column_texts(ds, c) for s, ds in splits.items()} for c in columns}
     ids = {s: _ids(ds) for s, ds in splits.items()}
     notes: list[str] = []
@@ -445,6 +522,17 @@ def dataset_report(
     trend = _time_trend(splits, config, notes)
     if trend is not None:
         report.time_trend, report.images["time_trend"] = trend
+    if config.sentiment is not None:
+        from domainft.data.sentiment import plot_sentiment, sentiment_section
+
+        report.sentiment = sentiment_section(
+            splits,
+            analyser=config.sentiment,
+            text_columns=columns,
+            threshold=config.sentiment_threshold,
+            examples=config.sentiment_examples,
+        )
+        report.images["sentiment"] = plot_sentiment(report.sentiment)
     if cleaning is not None:
         report.cleaning = (
             cleaning.to_dict(include_rows=False)
@@ -485,9 +573,15 @@ def _all_columns(splits: Mapping[str, datasets.Dataset]) -> list[str]:
     return names
 
 
-def _text_columns(splits: Mapping[str, datasets.Dataset], config: DataReportConfig) -> list[str]:
+def _text_columns(
+    splits: Mapping[str, datasets.Dataset],
+    text_columns: Sequence[str] | None,
+    where: str = "DataReportConfig.text_columns",
+) -> list[str]:
+    """The columns to analyse: ``text_columns`` (checked against the data, ``where`` names the setting in
+    errors), or those of :data:`AUTO_TEXT_COLUMNS` the data has."""
     found = _all_columns(splits)
-    if config.text_columns is None:
+    if text_columns is None:
         columns = [c for c in AUTO_TEXT_COLUMNS if c in found]
         if not columns:
             raise DataError(
@@ -497,13 +591,13 @@ def _text_columns(splits: Mapping[str, datasets.Dataset], config: DataReportConf
                 "--response COL) or name them in DataReportConfig.text_columns"
             )
         return columns
-    missing = [c for c in config.text_columns if c not in found]
+    missing = [c for c in text_columns if c not in found]
     if missing:
         raise DataError(
-            f"DataReportConfig.text_columns: column(s) {', '.join(map(repr, missing))} not in the data; "
+            f"{where}: column(s) {', '.join(map(repr, missing))} not in the data; "
             f"found columns: {', '.join(found) or '(none)'}"
         )
-    return list(dict.fromkeys(config.text_columns))
+    return list(dict.fromkeys(text_columns))
 
 
 def _duplicate_column(columns: list[str], config: DataReportConfig) -> str:
@@ -1102,6 +1196,9 @@ def _render_html(report: DatasetReport) -> str:
         if topics["unassigned"]:
             parts.append(f"<p>{topics['unassigned']} row(s) had no term of any topic.</p>")
 
+    if report.sentiment:
+        parts.append(_sentiment_html(report))
+
     trend = report.time_trend
     if trend:
         parts.append(f"<h2>Time trend ({_esc(trend['column'])}, per {_esc(trend['frequency'])})</h2>")
@@ -1145,6 +1242,64 @@ def _render_html(report: DatasetReport) -> str:
                 )
             )
     parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _sentiment_html(report: DatasetReport) -> str:
+    section = report.sentiment or {}
+    t, band = section["threshold"], section["neutral_band"]
+    parts = [
+        f"<h2>Sentiment and tone ({_esc(section['analyser'])})</h2>",
+        f"<p>Compound score of each text, from -1 (most negative) to 1 (most positive): negative &le; "
+        f"-{band:g}, positive &ge; {band:g}, neutral between; strongly negative &le; -{t:g}, strongly "
+        f"positive &ge; {t:g}. {section['n_scored']:,} text(s) scored, {section['n_empty']:,} empty or "
+        "missing (counted, not scored). Columns map to roles: prompt = user, response = assistant; "
+        "messages contribute each turn under its role.</p>",
+    ]
+    rows = [
+        (
+            split,
+            role,
+            g["count"],
+            g["empty"],
+            g["mean"],
+            g["median"],
+            _share(g["share_negative"]),
+            _share(g["share_neutral"]),
+            _share(g["share_positive"]),
+            f"{g['strong_negative']} ({_share(g['share_strong_negative'])})",
+            f"{g['strong_positive']} ({_share(g['share_strong_positive'])})",
+        )
+        for split, per_role in section["groups"].items()
+        for role, g in per_role.items()
+    ]
+    header = ["split", "role", "texts", "empty", "mean", "median", "negative", "neutral", "positive",
+              "strongly negative", "strongly positive"]  # fmt: skip
+    parts.append(_table(header, rows, text_cols=[0, 1]))
+    parts.append(_img(report, "sentiment", "share of texts per compound score, per role and split"))
+    if section.get("notes"):
+        parts.append(
+            "<ul class='notes'>" + "".join(f"<li>{_esc(n)}</li>" for n in section["notes"]) + "</ul>"
+        )
+    by_role = section.get("most_negative_by_role") or {}
+    for role in sorted(by_role, key=lambda r: r != "assistant"):  # what the model learns to say first
+        examples = by_role[role]
+        if not examples:
+            continue
+        parts.append(
+            f"<h3>Most negative {_esc(role)} texts (the {len(examples)} lowest compound scores)</h3>"
+        )
+        parts.append(
+            _table(
+                ["compound", "split", "id", "turn", "text"],
+                [(e["compound"], e["split"], e["id"], e["turn"], e["text"]) for e in examples],
+                text_cols=[1, 2, 4],
+            )
+        )
     return "".join(parts)
 
 
