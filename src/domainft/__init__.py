@@ -90,6 +90,10 @@ _EXPORTS: dict[str, str] = {
     "ServerConfig": "domainft.serving.server",
     "create_app": "domainft.serving.server",
     "serve": "domainft.serving.server",
+    # diagnostics
+    "layer_report": "domainft.diagnostics.layer_report",
+    "LayerReport": "domainft.diagnostics.layer_report",
+    "LayerReportConfig": "domainft.diagnostics.layer_report",
     # recipes
     "Recipe": "domainft.recipe",
 }
@@ -130,6 +134,7 @@ if TYPE_CHECKING:  # pragma: no cover
         render_conversation,
     )
     from domainft.data.topic_gate import TopicGate, TopicGateConfig
+    from domainft.diagnostics.layer_report import LayerReport, LayerReportConfig, layer_report
     from domainft.evaluation.config import EvaluationConfig
     from domainft.evaluation.evaluator import Evaluator
     from domainft.evaluation.metrics import Metric, MetricOutput, get_metric, register_metric

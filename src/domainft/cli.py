@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--seed", type=int, default=0)
     tiny.set_defaults(func=cmd_tiny_model)
 
+    from domainft.diagnostics.cli import add_diagnose_command
     from domainft.models.memory import add_plan_command
     from domainft.models.merge import add_merge_command
     from domainft.serving.cli import add_serving_commands
@@ -204,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_merge_command(sub)
     add_sweep_command(sub)
     add_serving_commands(sub)
+    add_diagnose_command(sub)
     _add_data_commands(sub)
     return parser
 

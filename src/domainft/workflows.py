@@ -179,5 +179,10 @@ def evaluate_from_recipe(
             "split": split,
         }
     )
+    from domainft.diagnostics.layer_report import RUN_SUBDIR, evaluation_link
+
+    link = evaluation_link(recipe.run_dir / RUN_SUBDIR, recipe.eval_dir)  # `domainft diagnose` ran before
+    if link is not None:
+        report.meta.setdefault("links", {})["layer_report"] = link
     report.save(recipe.eval_dir)
     return report

@@ -8,6 +8,8 @@ opens from disk and survives being mailed around. Sections, in order:
 - **Summary**: one row per metric key, one column per system (``value [CI]``), one per comparison
   (``delta [CI]`` and the adjusted p-value; the unadjusted one in the tooltip); significant deltas are
   marked and coloured green (better) or red (worse), minding lower-is-better keys (perplexity, loss);
+- **Diagnostics** (when ``meta["links"]`` names other reports of the run, such as the layer report of
+  ``domainft diagnose``): a link and a one-line summary each;
 - **Charts**: bars with CI error bars, one small panel per scale;
 - **LLM judge**: pairwise win/tie/loss bars with position consistency and reliability, and the
   single-answer grades with their failures;
@@ -275,9 +277,24 @@ def _run_html(report: EvaluationReport) -> str:
         else:
             text = _compact(value)
         rows.append((_RUN_LABELS.get(key, key), text))
-    rows.extend((str(k), _compact(v)) for k, v in meta.items() if k not in _RUN_KEYS and k != "title")
+    rows.extend(
+        (str(k), _compact(v)) for k, v in meta.items() if k not in _RUN_KEYS and k not in ("title", "links")
+    )
     body = "".join(f"<tr><th>{_esc(k)}</th><td><code>{_esc(v)}</code></td></tr>" for k, v in rows)
     return f"<table class='run'>{body}</table>"
+
+
+def _links_html(report: EvaluationReport) -> str:
+    """Other reports of the run (``meta["links"]``: name -> ``title``, relative ``href``, ``summary``)."""
+    links = report.meta.get("links") or {}
+    items = [
+        f"<li><a href='{_esc(link['href'])}'>{_esc(link.get('title') or name)}</a>"
+        + (f": {_esc(link['summary'])}" if link.get("summary") else "")
+        + "</li>"
+        for name, link in links.items()
+        if isinstance(link, Mapping) and link.get("href")
+    ]
+    return f"<ul>{''.join(items)}</ul>" if items else ""
 
 
 # ---------------------------------------------------------------------- summary table
@@ -726,6 +743,9 @@ def render_html(
     if report.systems and report.metric_names:
         summary += _summary_legend(report)
     sections.append(("summary", "Summary", summary))
+    links = _links_html(report)
+    if links:
+        sections.append(("related", "Diagnostics", links))
     if chart_png:
         sections.append(
             (

@@ -277,6 +277,21 @@ def _load_base(cfg: ModelConfig, dtype_name: str, device_map: str | None) -> tup
     return model.to(getattr(torch, dtype_name)), "dequantized from a quantized checkpoint"
 
 
+def load_unquantized_base(
+    base: str | Path | ModelConfig, dtype: MergeDtype = "auto", device_map: str | None = None
+) -> tuple[Any, ModelConfig, str]:
+    """The base model without quantization in ``dtype``, as merging needs it: ``(model, config, how)``.
+
+    ``how`` says how it was loaded (e.g. ``"full precision, bfloat16"``); a missing folder fails before
+    anything loads.
+    """
+    cfg = _base_config(base)
+    QuantizedLoader(config=cfg).check_source()
+    dtype_name = resolve_merge_dtype(dtype, _base_config_dict(cfg))
+    model, loaded_as = _load_base(cfg, dtype_name, device_map)
+    return model, cfg, f"{loaded_as}, {dtype_name}"
+
+
 def _drop_irreversible_conversions(model: Any) -> None:
     """Forget load-time weight conversions that cannot run backwards (bitsandbytes deserialisation).
 
@@ -308,10 +323,14 @@ def _describe(name: str | None, config: dict[str, Any] | None) -> str:
     return f"{name!r} ({config.get('model_type', '?')}, hidden size {config.get('hidden_size', '?')})"
 
 
-def _attach_adapter(
+def attach_adapter(
     model: Any, adapter_dir: Path, base_name: str, adapter_config: dict[str, Any], strict: bool
 ) -> Any:
-    """``PeftModel.from_pretrained`` with mismatches between adapter and base turned into ModelError."""
+    """``PeftModel.from_pretrained`` with mismatches between adapter and base turned into ModelError.
+
+    ``strict`` refuses an adapter trained on another architecture, or whose saved weights do not fit
+    the base's modules one for one.
+    """
     from peft import PeftModel
     from peft.utils import get_peft_model_state_dict, load_peft_weights
 
@@ -414,7 +433,7 @@ def merge_adapter(
             f"embedding matrix ({rows} rows): ids past {rows - 1} would crash the merged model; use the "
             "tokenizer the adapter was trained with and a base of the same vocabulary"
         )
-    peft_model = _attach_adapter(model, adapter, cfg.name_or_path, adapter_config, strict)
+    peft_model = attach_adapter(model, adapter, cfg.name_or_path, adapter_config, strict)
     merged = _merge(peft_model, progress=progress)
     merged.eval()
     ensure_pad_token(tokenizer, merged)
