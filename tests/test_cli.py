@@ -61,9 +61,14 @@ def test_example_recipe_trains_and_evaluates(tmp_path):
     assert (run / "adapter" / "adapter_config.json").is_file() and (run / "manifest.json").is_file()
     cleaning = json.loads((run / "cleaning_report.json").read_text())
     assert cleaning["rows_in"] - cleaning["rows_out"] == sum(cleaning["dropped_by_reason"].values()) > 0
+    assert main(["diagnose", "--recipe", str(path), "--quiet"]) == 0  # before the evaluation: linked by it
+    layers = json.loads((run / "diagnostics" / "layer_report.json").read_text())
+    assert layers["systems"] == ["base", "tuned"] and layers["meta"]["adapter"] == str(run / "adapter")
     assert main(["evaluate", str(path)]) == 0
     metrics = json.loads((run / "eval" / "metrics.json").read_text())
     assert set(metrics["systems"]) == {"base", "tuned"} and metrics["systems"]["tuned"]["rouge1"]["n"] == 6
+    assert metrics["meta"]["links"]["layer_report"]["href"] == "../diagnostics/layer_report.html"
+    assert "../diagnostics/layer_report.html" in (run / "eval" / "report.html").read_text()
 
 
 @pytest.mark.slow
