@@ -34,7 +34,15 @@ def main(out: Path, url: str) -> dict:
 
     import datasets
 
-    from domainft import EvaluationConfig, Evaluator, QuantizedLoader, build_tiny_model, dataset_report
+    from domainft import (
+        DataReportConfig,
+        EvaluationConfig,
+        Evaluator,
+        QuantizedLoader,
+        build_tiny_model,
+        dataset_report,
+        layer_report,
+    )
     from domainft.data.samples import builtin_path
 
     rows = [json.loads(line) for line in builtin_path("machinery_tickets").read_text("utf-8").splitlines()]
@@ -49,7 +57,10 @@ def main(out: Path, url: str) -> dict:
     data = datasets.DatasetDict(
         train=datasets.Dataset.from_list(pairs[:40]), test=datasets.Dataset.from_list(pairs[40:46])
     )
-    dataset_report(data, tokenizer=str(model_dir), source="machinery tickets").save(out / "data-report")
+    with_tone = DataReportConfig(sentiment="vader")  # the sentiment lexicon ships in its package
+    data_report = dataset_report(data, tokenizer=str(model_dir), config=with_tone, source="machinery tickets")
+    data_report.save(out / "data-report")
+    layers = layer_report(model, progress=False)  # weightwatcher: spectra of the weights, locally
 
     config = EvaluationConfig(
         metrics=["rouge", "bleu", "semantic_similarity", "judge"],
@@ -76,6 +87,8 @@ def main(out: Path, url: str) -> dict:
             name: values["semantic_similarity"]["value"] for name, values in metrics["systems"].items()
         },
         "pairwise": sorted(report.pairwise),
+        "sentiment_scored": data_report.sentiment["n_scored"],
+        "layer_rows": len(layers.rows),
     }
 
 

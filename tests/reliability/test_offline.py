@@ -241,6 +241,7 @@ def test_evaluation_runs_offline_with_nothing_set_and_loopback_judge(guarded, tm
         assert result["judge_score"][system] == 7.0
     assert result["semantic"]["served"] > result["semantic"]["tiny"]  # the served answers are on topic
     assert result["pairwise"] == ["served vs tiny"]
+    assert result["sentiment_scored"] == 2 * 46 and result["layer_rows"] == 16  # diagnostics ran offline too
     kinds = {
         "grade" if "[Answer to grade]" in r.last_user else "pair" if "[Assistant 1]" in r.last_user else "gen"
         for r in requests
