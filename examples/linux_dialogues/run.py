@@ -8,15 +8,19 @@ Pipeline (one function per stage; the notebook calls them one by one):
    below), then splits 20 validation / 30 test dialogues. The raw set is the same dialogues without
    any cleaning; its training split excludes every validation/test dialogue and their re-posts, so
    all three runs are tested on the same cleaned dialogues and raw training sees none of them.
-2. ``report_data``: dataset reports (lengths, duplicates, topics, rows per month) of the raw file and
-   of the cleaned splits, plus charts of turns per dialogue and of the topics.
+2. ``report_data``: dataset reports (lengths, duplicates, topics, rows per month, sentiment and tone of
+   every turn with the most negative helper answers listed) of the raw file and of the cleaned splits,
+   plus charts of turns per dialogue and of the topics.
 3. ``build_model`` and ``masking_example``: a tiny random Llama and its tokenizer from the training
    dialogues; one dialogue's labels with the user turns masked (-100) and every helper turn learned.
 4. ``train``: three LoRA runs on the 4-bit model with the same seed: raw data, cleaned data, cleaned
    data with early stopping on the validation loss.
-5. ``evaluate``: the base model and the three adapters answer the last helper turn of every test
+5. ``diagnose``: weightwatcher's layer report of each adapter merged into the base (alpha per weight
+   matrix, the matrices the fine-tune changed most, those it moved out of the well-trained range),
+   written into each run's folder.
+6. ``evaluate``: the base model and the three adapters answer the last helper turn of every test
    dialogue given the earlier turns; corpus BLEU with its 1-4-gram precisions and ROUGE-1/2/L with
-   bootstrap confidence intervals, in one table.
+   bootstrap confidence intervals, in one table that links the layer reports.
 
 Run from the repository root: ``python examples/linux_dialogues/run.py [--quick] [--output-dir DIR]``
 (``--quick`` or ``DOMAINFT_QUICK=1``: a few steps on a few test dialogues, for tests and CI).
@@ -48,6 +52,7 @@ from domainft import (
     build_tiny_model,
     dataset_report,
     encode_conversation,
+    layer_report,
     register_cleaning_step,
 )
 from domainft.data.cleaning import StepOutcome
@@ -355,6 +360,7 @@ def report_data(data: DataBundle, output_dir: str | Path, *, tokenizer: Any = No
         timestamp_column="timestamp",
         duplicate_column="messages",
         text_columns=["prompt", "response", "messages"],
+        sentiment="vader",  # tone of every turn: rude helper answers would be learned too
     )
     raw = dataset_report(data.raw_all, tokenizer=tokenizer, config=config, source="dialogues.jsonl (raw)")
     clean = dataset_report(
@@ -393,7 +399,22 @@ def report_data(data: DataBundle, output_dir: str | Path, *, tokenizer: Any = No
             "first_half": sum(per_period[:half]),
             "second_half": sum(per_period[half:]),
         },
+        "sentiment": {"raw": tone_summary(raw.sentiment), "clean": tone_summary(clean.sentiment)},
         "notes": clean.notes,
+    }
+
+
+def tone_summary(section: dict[str, Any], examples: int = 10) -> dict[str, Any]:
+    """Per role: texts, mean compound, strongly negative count; and the most negative helper turns."""
+    return {
+        "per_role": {
+            role: {k: g[k] for k in ("count", "mean", "strong_negative", "share_strong_negative")}
+            for role, g in section["overall"].items()
+        },
+        "most_negative_assistant": [
+            {"id": e["id"], "compound": e["compound"], "text": e["text"][:90]}
+            for e in section["most_negative_by_role"].get("assistant", [])[:examples]
+        ],
     }
 
 
@@ -546,7 +567,56 @@ def plot_eval_curves(runs: dict[str, Any], path: Path) -> Path:
     return path
 
 
-# -------------------------------------------------------------------------------------- 5. evaluate
+# -------------------------------------------------------------------------------------- 5. diagnose
+
+
+def diagnose(recipe: Recipe, runs: dict[str, Any], *, progress: bool = False) -> dict[str, Any]:
+    """The layer report of each run's adapter merged into the (unquantized) base, saved into the run's
+    ``diagnostics/`` folder; returns the headline numbers per run."""
+    found = {}
+    for name, run in runs.items():
+        adapter = Path(run["adapter_dir"])
+        report = layer_report(recipe.model.name_or_path, adapter, progress=progress)
+        report.save(adapter.parent / "diagnostics")
+        s = report.summary
+        found[name] = {
+            "matrices": s["n_matrices"],
+            "adapted": s["n_adapted"],
+            "mean_alpha": {k: v["mean_alpha"] for k, v in s["systems"].items()},
+            "flags": {k: v["flags"] for k, v in s["systems"].items()},
+            "most_changed": [
+                {
+                    "name": r["name"],
+                    "relative_change": r["relative_change"],
+                    "alpha_change": r["alpha_change"],
+                }
+                for r in s["most_changed"][:3]
+            ],
+            "newly_outside": [r["name"] for r in s["newly_outside"]],
+        }
+    return found
+
+
+def diagnostics_markdown(found: dict[str, Any]) -> str:
+    """One row per run: mean alpha base -> tuned, flags after merging, the matrix changed most."""
+    lines = [
+        "| run | adapted matrices | mean alpha base -> tuned | tuned: ok / under / over "
+        "| changed most (‖ΔW‖/‖W‖) | left the 2-6 range |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, d in found.items():
+        flags = d["flags"]["tuned"]
+        top = d["most_changed"][0]
+        lines.append(
+            f"| {name} | {d['adapted']} of {d['matrices']} | {d['mean_alpha']['base']:.2f} -> "
+            f"{d['mean_alpha']['tuned']:.2f} | {flags['ok']} / {flags['under-trained']} / "
+            f"{flags['over-trained']} | {top['name'].removeprefix('model.')} ({top['relative_change']:.3f}) "
+            f"| {len(d['newly_outside'])} |"
+        )
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------------------- 6. evaluate
 
 
 def evaluate(
@@ -555,6 +625,7 @@ def evaluate(
     """Base and the three adapters (loaded side by side on one 4-bit base) answer the last helper turn of
     each test dialogue. Returns the report against the base (``eval/``) and the same answers compared
     against the raw-data run (``eval_vs_raw/``, nothing generated twice)."""
+    from domainft.diagnostics.layer_report import evaluation_link
     from domainft.evaluation.systems import System
     from domainft.models.adapters import load_adapter
 
@@ -573,6 +644,10 @@ def evaluate(
     )
     report = evaluator.compare(systems, data.clean["test"], tokenizer=tokenizer)
     report.meta.update({"model": recipe.model.name_or_path, "adapters": names, "split": "test"})
+    for name, run in runs.items():  # the layer reports of `diagnose`, when it ran
+        link = evaluation_link(Path(run["adapter_dir"]).parent / "diagnostics", output_dir / "eval")
+        if link is not None:
+            report.meta.setdefault("links", {})[f"layer_report_{name}"] = {**link, "title": f"Layers: {name}"}
     report.save(output_dir / "eval")
     samples = report.samples
     vs_raw = evaluator.score(
@@ -683,6 +758,10 @@ def write_summary(summary: dict[str, Any], output_dir: str | Path) -> None:
         "",
         training_markdown(summary["runs"]),
         "",
+        "## Layer diagnostics (weightwatcher, each adapter merged into the base)",
+        "",
+        diagnostics_markdown(summary["diagnostics"]),
+        "",
         f"## Evaluation: last helper turn of {ev['n_examples']} test dialogues, given the earlier turns",
         "",
         table_markdown(ev["table"]),
@@ -725,7 +804,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def run_all(quick: bool, output_dir: Path, quiet: bool = False) -> dict[str, Any]:
-    """The five stages in order (what ``main`` runs after parsing its arguments)."""
+    """The six stages in order (what ``main`` runs after parsing its arguments)."""
     say = (lambda *a, **k: None) if quiet else (lambda *a, **k: print(*a, **k, flush=True))
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -737,7 +816,7 @@ def run_all(quick: bool, output_dir: Path, quiet: bool = False) -> dict[str, Any
     recipe = load_recipe(output_dir, quick=quick)
 
     say(
-        f"[1/5] building the dialogues from {Path(recipe.data.path).name}"
+        f"[1/6] building the dialogues from {Path(recipe.data.path).name}"
         + (" (quick mode)" if quick else "")
     )
     data = build_data(recipe)
@@ -749,18 +828,29 @@ def run_all(quick: bool, output_dir: Path, quiet: bool = False) -> dict[str, Any
         f"raw train {c['raw']['train']}"
     )
     lap("data")
-    say("[2/5] tiny model, dataset reports, masking example")
+    say("[2/6] tiny model, dataset reports, masking example")
     build_model(recipe, data)
     reports = report_data(data, output_dir, tokenizer=recipe.model.name_or_path)
     masking = write_masking_example(recipe, data, output_dir)
     say(
         f"      masking: {masking['learned_tokens']} of {masking['tokens']} tokens learned in {masking['id']}"
     )
+    tone = reports["sentiment"]["raw"]["per_role"]["assistant"]
+    say(f"      tone: {tone['strong_negative']} of {tone['count']} raw helper turns are strongly negative")
     lap("model_report_masking")
-    say("[3/5] training: raw, clean, clean + early stopping")
+    say("[3/6] training: raw, clean, clean + early stopping")
     runs = train(recipe, data, output_dir, say=say)
     lap("training")
-    say("[4/5] evaluating base and the three adapters on the test dialogues")
+    say("[4/6] layer diagnostics: each adapter merged into the base, weightwatcher's alpha per matrix")
+    layers = diagnose(recipe, runs)
+    for name, d in layers.items():
+        alpha = d["mean_alpha"]
+        say(
+            f"      {name}: mean alpha {alpha['base']:.2f} -> {alpha['tuned']:.2f}, "
+            f"{len(d['newly_outside'])} matrix(es) left the well-trained range"
+        )
+    lap("diagnostics")
+    say("[5/6] evaluating base and the three adapters on the test dialogues")
     report, vs_raw = evaluate(recipe, data, runs, output_dir)
     lap("evaluation")
     table = results_table(report)
@@ -770,6 +860,7 @@ def run_all(quick: bool, output_dir: Path, quiet: bool = False) -> dict[str, Any
         "data_report": reports,
         "masking": {k: v for k, v in masking.items() if k != "segments"},
         "runs": runs,
+        "diagnostics": layers,
         "evaluation": {
             "n_examples": report.meta["n_examples"],
             "table": table,
@@ -780,7 +871,7 @@ def run_all(quick: bool, output_dir: Path, quiet: bool = False) -> dict[str, Any
         "timings_s": timings,
     }
     write_summary(summary, output_dir)
-    say("[5/5] results")
+    say("[6/6] results")
     say(table_markdown(table))
     say(f"summary: {output_dir / 'summary.md'}; report: {output_dir / 'eval' / 'report.html'}")
     return summary

@@ -73,6 +73,14 @@ def test_planned_noise_is_present(example, utterances):
     assert 0.03 <= reposts / len(by_dialogue) <= 0.08
 
 
+def test_a_few_helper_answers_are_off_tone(utterances):
+    scenarios = load_script(EXAMPLE / "data" / "scenarios.py", "example_linux_scenarios")
+    helper = [u["text"] for u in utterances if u["speaker"] == "helper"]
+    rude = [t for t in helper if any(t.startswith(opening) for opening in scenarios.OFF_TONE)]
+    assert len(rude) >= len(scenarios.OFF_TONE)  # every opening once (a re-post may repeat one)
+    assert len(rude) / len(helper) < 0.05
+
+
 def test_helpers_give_commands(utterances):
     helper = [u["text"] for u in utterances if u["speaker"] == "helper" and len(u["text"]) > 40]
     with_command = sum("`" in t for t in helper)
@@ -168,13 +176,49 @@ def test_dataset_reports(run):
     clean = DatasetReport.load(out / "data_report" / "clean")
     assert raw.duplicates["within"]["all"]["duplicate_rows"] >= 10
     assert sum(v["duplicate_rows"] for v in clean.duplicates["within"].values()) == 0
-    assert {"lengths_chars", "lengths_tokens", "time_trend"} <= set(clean.images)
+    assert {"lengths_chars", "lengths_tokens", "time_trend", "sentiment"} <= set(clean.images)
     assert clean.time_trend["frequency"] == "month" and len(clean.time_trend["periods"]) == 24
     assert 4 <= len(clean.topics["topics"]) <= 8
     trend = summary["data_report"]["time_trend"]
     assert trend["second_half"] > trend["first_half"]
     for chart in ("turns_per_dialogue", "topics", "validation_loss", "bleu_precisions"):
         assert (out / "charts" / f"{chart}.png").stat().st_size > 1000, chart
+
+
+def test_tone_of_the_data(run):
+    """The sentiment section scores every user and helper turn; the rudest planted answer tops the list."""
+    from domainft import DatasetReport
+
+    out, summary = run
+    raw = DatasetReport.load(out / "data_report" / "raw")
+    section = raw.sentiment
+    assert set(section["overall"]) == {"user", "assistant"}
+    assert section["skipped_columns"] == ["prompt", "response"]  # derived from messages: not counted twice
+    tone = summary["data_report"]["sentiment"]["raw"]
+    lowest = tone["most_negative_assistant"]
+    assert lowest[0]["text"].startswith("Ugh, this is a stupid question.")
+    assert [e["compound"] for e in lowest] == sorted(e["compound"] for e in lowest)
+    assert tone["per_role"]["assistant"]["strong_negative"] >= 1
+    page = (out / "data_report" / "raw" / "report.html").read_text()
+    assert "Sentiment and tone (vader)" in page and "stupid question" in page
+
+
+def test_layer_diagnostics_per_run(run):
+    from domainft import EvaluationReport, LayerReport
+
+    out, summary = run
+    diagnostics = summary["diagnostics"]
+    assert list(diagnostics) == ["raw", "clean", "clean_early_stop"]
+    for name, d in diagnostics.items():
+        report = LayerReport.load(out / "runs" / name / "diagnostics")
+        assert report.systems == ["base", "tuned"] and report.meta["adapter"].endswith("adapter")
+        assert d["adapted"] == report.summary["n_adapted"] > 0
+        assert d["mean_alpha"]["tuned"] != d["mean_alpha"]["base"]
+        assert all(r["relative_change"] > 0 for r in report.rows if r["adapted"])
+    links = EvaluationReport.load(out / "eval").meta["links"]
+    assert set(links) == {f"layer_report_{n}" for n in diagnostics}
+    assert links["layer_report_raw"]["href"] == "../runs/raw/diagnostics/layer_report.html"
+    assert "Layer diagnostics" in (out / "summary.md").read_text()
 
 
 def test_masking_example(run):

@@ -6,7 +6,8 @@ One line per utterance, in the layout of chat-log corpora such as the Ubuntu Dia
 2024; the channel gets busier over time and some topics fade (Wi-Fi drivers, GRUB) while others rise
 (ufw, SSH keys, systemd). The mess of a real channel is planted on purpose and counted at the end:
 small talk (greetings, thanks, "lol"), pasted links, empty utterances, a few questions nobody
-answered, and re-posted duplicates.
+answered, re-posted duplicates, and a few rude answers (the dataset report's sentiment section finds
+them).
 
 Run from the repository root (deterministic for a seed):
     python examples/linux_dialogues/data/make_dialogues.py
@@ -34,6 +35,7 @@ from scenarios import (
     GREETINGS,
     HELPER_SMALL_TALK,
     LAUGHS,
+    OFF_TONE,
     SCENARIOS,
     THANKS,
     TOPIC_TREND,
@@ -44,6 +46,7 @@ from scenarios import (
 N_ANSWERED = 212  # distinct answered dialogues
 N_UNANSWERED = 3  # questions nobody answered (a record format rejects them)
 N_REPOSTS = 11  # the same dialogue posted again later (~5% duplicates)
+N_OFF_TONE = 8  # answers that open rudely (~4%)
 MAX_UTTERANCES = 6
 START = datetime(2023, 1, 1, tzinfo=timezone.utc)
 SPAN_DAYS = 730
@@ -199,6 +202,11 @@ def build(seed: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
         seen.add(key)
         turns = add_noise(turns, sc.topic, rng, stats)
         dialogues.append({"topic": sc.topic, "start": sample_time(sc.topic, rng), "turns": turns})
+    tone_rng = random.Random(seed + 1)  # its own generator: every other draw stays as it was
+    for d, opening in zip(tone_rng.sample(dialogues, N_OFF_TONE), OFF_TONE, strict=True):
+        at = next(i for i, (who, text) in enumerate(d["turns"]) if who == "helper" and text.strip())
+        d["turns"][at] = ("helper", f"{opening} {d['turns'][at][1]}")
+    stats["off_tone"] = N_OFF_TONE
     for _ in range(N_UNANSWERED):
         sc = rng.choice(SCENARIOS)
         question = user_style(fill(rng.choice(sc.openers), pick_slots(sc, rng)), rng)

@@ -1502,6 +1502,18 @@ HELPER_SMALL_TALK = [
     "happy to help",
     "np, good luck",
 ]
+#: Off-tone openings a few helpers put before their answer (rude, dismissive); the dataset report's
+#: sentiment section should surface them. The last ones have no hostile words: a lexicon misses them.
+OFF_TONE = [
+    "Ugh, this is a stupid question. Google it before asking here.",
+    "Stop wasting our time with this.",
+    "Terrible idea, no wonder it broke.",
+    "Wow, that is a dumb mistake.",
+    "Did you even try? Lazy.",
+    "RTFM, seriously. This gets asked every single day.",
+    "This is basic stuff, honestly pathetic.",
+    "Nobody here is going to hold your hand, read the docs.",
+]
 LAUGHS = ["lol", "lol ok", "haha", "heh"]
 BUMPS = ["anyone?", "hello?", "anyone around?"]
 
