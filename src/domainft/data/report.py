@@ -43,9 +43,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from domainft.configuration import ConfigBase, config_field
 from domainft.data.cleaning import CleaningReport, dedup_key, load_tokenizer, text_lengths
-from domainft.errors import ConfigError, DataError, DataFileNotFoundError
+from domainft.errors import ConfigError, DataError
 from domainft.registry import Registry
-from domainft.utils.io import atomic_write_bytes, atomic_write_text, read_json
+from domainft.utils.io import atomic_write_text
+from domainft.utils.report_files import load_report, write_images
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -328,11 +329,7 @@ class DatasetReport:
         data = self.to_dict()
         text = _json_text(data)  # fails (NaN, a non-JSON value) before any write
         directory.mkdir(parents=True, exist_ok=True)
-        for name in IMAGE_NAMES:
-            if name not in self.images:
-                (directory / f"{name}.png").unlink(missing_ok=True)  # stale chart of an earlier save
-        for name, png in self.images.items():
-            atomic_write_bytes(directory / f"{name}.png", png)
+        write_images(directory, self.images, IMAGE_NAMES)
         atomic_write_text(directory / REPORT_JSON, text + "\n")
         atomic_write_text(directory / REPORT_HTML, self.to_html())
         return directory
@@ -340,20 +337,7 @@ class DatasetReport:
     @classmethod
     def load(cls, directory: str | Path) -> DatasetReport:
         """Read a report written by :meth:`save` (the PNGs too, where present)."""
-        directory = Path(directory)
-        path = directory / REPORT_JSON
-        if not path.is_file():
-            raise DataFileNotFoundError(f"{path} does not exist; is {directory} a saved dataset report?")
-        data = read_json(path, DataError)
-        try:
-            report = cls.from_dict(data)
-        except DataError as exc:
-            raise DataError(f"{path}: {exc}") from None
-        for name, file_name in dict(data.get("images") or {}).items():
-            png = directory / file_name
-            if png.is_file():
-                report.images[name] = png.read_bytes()
-        return report
+        return load_report(cls, directory, REPORT_JSON, "dataset report")
 
     # -------------------------------------------------------------------------- views
     def files(self, directory: str | Path) -> list[Path]:
@@ -672,6 +656,23 @@ def _all_stats(lengths: Mapping[str, Mapping[str, list[int]]], texts: Mapping[st
     }
 
 
+def _share_panel(ax: Any, hist: Mapping[str, Any], title: str, xlabel: str, ylabel: str) -> None:
+    """One histogram panel: each split's counts as a share of its total, drawn as stairs."""
+    for i, (split, counts) in enumerate(hist["counts"].items()):
+        n = sum(counts)
+        if n:
+            ax.stairs(
+                [c / n for c in counts], hist["edges"], label=f"{split} ({n})", color=f"C{i % 10}", lw=1.5
+            )
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel, fontsize=9)
+    ax.set_ylabel(ylabel, fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=8, frameon=False)
+
+
 def _histograms(
     lengths: Mapping[str, Mapping[str, list[int]]], bins: int, unit: str
 ) -> tuple[dict[str, Any], bytes]:
@@ -694,20 +695,7 @@ def _histograms(
     nrows = max(1, -(-len(data) // ncols))
     fig = agg_figure((4.4 * ncols, 3.0 * nrows))
     for k, (column, hist) in enumerate(data.items()):
-        ax = fig.add_subplot(nrows, ncols, k + 1)
-        for i, (split, counts) in enumerate(hist["counts"].items()):
-            n = sum(counts)
-            if n:
-                ax.stairs(
-                    [c / n for c in counts], hist["edges"], label=f"{split} ({n})", color=f"C{i % 10}", lw=1.5
-                )
-        ax.set_title(column, fontsize=10)
-        ax.set_xlabel(unit, fontsize=9)
-        ax.set_ylabel("share of rows", fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.grid(alpha=0.3)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(fontsize=8, frameon=False)
+        _share_panel(fig.add_subplot(nrows, ncols, k + 1), hist, column, unit, "share of rows")
     if not data:
         fig.text(0.5, 0.5, "no text", ha="center", va="center")
     fig.suptitle(f"Length in {unit}", fontsize=11)

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from domainft.data.report import _as_splits, _ids, _snippet, _text_columns, _values
+from domainft.data.report import _as_splits, _ids, _share_panel, _snippet, _text_columns, _values
 from domainft.errors import ConfigError
 from domainft.registry import Registry
 
@@ -441,20 +441,8 @@ def plot_sentiment(section: Mapping[str, Any]) -> bytes:
         ax.axvspan(-1.0, -t, color="#d62728", alpha=0.08, lw=0)
         ax.axvspan(t, 1.0, color="#2ca02c", alpha=0.08, lw=0)
         ax.axvspan(-band, band, color="#888888", alpha=0.12, lw=0)
-        for i, (split, counts) in enumerate(hist["counts"].items()):
-            n = sum(counts)
-            if n:
-                ax.stairs(
-                    [c / n for c in counts], hist["edges"], label=f"{split} ({n})", color=f"C{i % 10}", lw=1.5
-                )
         ax.set_xlim(-1.0, 1.0)
-        ax.set_title(role, fontsize=10)
-        ax.set_xlabel("compound", fontsize=9)
-        ax.set_ylabel("share of texts", fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.grid(alpha=0.3)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(fontsize=8, frameon=False)
+        _share_panel(ax, hist, role, "compound", "share of texts")
     if not hists:
         fig.text(0.5, 0.5, "no text", ha="center", va="center")
     fig.suptitle(

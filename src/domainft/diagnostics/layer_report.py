@@ -45,9 +45,10 @@ from typing import Any
 from domainft.configuration import ConfigBase, config_field
 from domainft.diagnostics.matrices import WeightMatrix, weight_matrices
 from domainft.diagnostics.spectral import NOT_FITTED, OK, SPECTRAL_METRICS, spectral_metrics, trained_range
-from domainft.errors import ConfigError, DataError, DataFileNotFoundError, ModelError
+from domainft.errors import ConfigError, DataError, ModelError
 from domainft.models.merge import MergeDtype
-from domainft.utils.io import atomic_write_bytes, atomic_write_text, read_json
+from domainft.utils.io import atomic_write_text
+from domainft.utils.report_files import load_report, write_images
 
 REPORT_JSON = "layer_report.json"
 REPORT_CSV = "layer_report.csv"
@@ -181,11 +182,7 @@ class LayerReport:
         directory = Path(directory)
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
         directory.mkdir(parents=True, exist_ok=True)
-        for name in IMAGE_NAMES:
-            if name not in self.images:
-                (directory / f"{name}.png").unlink(missing_ok=True)  # stale chart of an earlier save
-        for name, png in self.images.items():
-            atomic_write_bytes(directory / f"{name}.png", png)
+        write_images(directory, self.images, IMAGE_NAMES)
         atomic_write_text(directory / REPORT_JSON, text + "\n")
         atomic_write_text(directory / REPORT_CSV, self.to_frame().to_csv(index=False))
         atomic_write_text(directory / REPORT_HTML, self.to_html())
@@ -194,20 +191,7 @@ class LayerReport:
     @classmethod
     def load(cls, directory: str | Path) -> LayerReport:
         """Read a report written by :meth:`save` (the PNGs too, where present)."""
-        directory = Path(directory)
-        path = directory / REPORT_JSON
-        if not path.is_file():
-            raise DataFileNotFoundError(f"{path} does not exist; is {directory} a saved layer report?")
-        data = read_json(path, DataError)
-        try:
-            report = cls.from_dict(data)
-        except DataError as exc:
-            raise DataError(f"{path}: {exc}") from None
-        for name, file_name in dict(data.get("images") or {}).items():
-            png = directory / file_name
-            if png.is_file():
-                report.images[name] = png.read_bytes()
-        return report
+        return load_report(cls, directory, REPORT_JSON, "layer report")
 
     def files(self, directory: str | Path) -> list[Path]:
         """The paths :meth:`save` writes into ``directory``."""
