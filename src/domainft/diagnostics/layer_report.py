@@ -219,7 +219,7 @@ class LayerReport:
         if self.tuned:
             lines.append(f"the adapter changes {s['n_adapted']} matrices; changed most (relative update):")
             lines.extend(
-                f"  {r['name']}: {r['relative_change']:.3g}, alpha {_fmt(r['base_alpha'])} -> "
+                f"  {r['name']}: {_fmt(r['relative_change'], '.3g')}, alpha {_fmt(r['base_alpha'])} -> "
                 f"{_fmt(r['tuned_alpha'])} ({r['tuned_flag']})"
                 for r in s["most_changed"]
             )
@@ -247,8 +247,8 @@ class LayerReport:
         return render_html(self)
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
 
 
 # ------------------------------------------------------------------------------------------ building
@@ -391,21 +391,23 @@ def _analyse(
     return rows
 
 
-def _relative_change(base: Any, merged: Any) -> float:
+def _relative_change(base: Any, merged: Any) -> float | None:
+    """``‖merged - base‖ / ‖base‖`` (Frobenius); None for an all-zero base that the adapter changed."""
     base = base.float()
     norm = float(base.norm())
     delta = float((merged.float() - base).norm())
-    return delta / norm if norm > 0 else (math.inf if delta > 0 else 0.0)
+    if norm > 0:
+        return delta / norm
+    return None if delta > 0 else 0.0
 
 
 def _summary(rows: list[dict[str, Any]], systems: list[str], top_n: int) -> dict[str, Any]:
     flags = (OK, "under-trained", "over-trained", NOT_FITTED)
     summary: dict[str, Any] = {"n_matrices": len(rows), "systems": {}}
     for system in systems:
-        alphas = [r[f"{system}_alpha"] for r in rows if r[f"{system}_alpha"] is not None]
         counts = {flag: sum(r[f"{system}_flag"] == flag for r in rows) for flag in flags}
         summary["systems"][system] = {
-            "mean_alpha": sum(alphas) / len(alphas) if alphas else None,
+            "mean_alpha": _mean(r[f"{system}_alpha"] for r in rows),
             "mean_alpha_weighted": _mean(r[f"{system}_alpha_weighted"] for r in rows),
             "flags": counts,
         }
@@ -418,7 +420,10 @@ def _summary(rows: list[dict[str, Any]], systems: list[str], top_n: int) -> dict
 
     adapted = [r for r in rows if r["adapted"]]
     summary["n_adapted"] = len(adapted)
-    summary["most_changed"] = [brief(r) for r in sorted(adapted, key=lambda r: -r["relative_change"])[:top_n]]
+    by_change = sorted(
+        adapted, key=lambda r: -(math.inf if r["relative_change"] is None else r["relative_change"])
+    )
+    summary["most_changed"] = [brief(r) for r in by_change[:top_n]]
     shifted = [r for r in adapted if r["alpha_change"] is not None]
     summary["largest_alpha_shifts"] = [
         brief(r) for r in sorted(shifted, key=lambda r: -abs(r["alpha_change"]))[:top_n]
