@@ -13,7 +13,18 @@ spec.loader.exec_module(hooks)
 
 def test_cli_reference_covers_every_command():
     text = hooks._cli_reference()
-    for command in ("demo", "train", "evaluate", "tiny-model", "plan", "merge", "sweep", "chat", "serve", "diagnose"):
+    for command in (
+        "demo",
+        "train",
+        "evaluate",
+        "tiny-model",
+        "plan",
+        "merge",
+        "sweep",
+        "chat",
+        "serve",
+        "diagnose",
+    ):
         assert f"`domainft {command}`" in text
     assert "`domainft data report`" in text and "usage: domainft train" in text
 
