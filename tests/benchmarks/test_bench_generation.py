@@ -6,36 +6,17 @@ finds the engine's greedy answers identical to the one-by-one baseline.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_generation.py"
+from tests.benchmarks import run_smoke
 
 
 def _run(tmp_path: Path, *extra: str) -> dict:
-    out = tmp_path / "generation.json"
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--smoke", "--threads", "1", "--output", str(out), *extra],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    assert "identical greedy answers: 6/6" in done.stdout
-    return json.loads(out.read_text())
+    stdout, result = run_smoke("generation", tmp_path, "--threads", "1", *extra)
+    assert "identical greedy answers: 6/6" in stdout
+    return result
 
 
 def _check_common(result: dict) -> None:

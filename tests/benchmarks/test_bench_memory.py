@@ -6,28 +6,14 @@ Timings are never asserted. The checks are the result's structure, the parts the
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_memory.py"
+from tests.benchmarks import run_smoke
 
 
 def test_bench_memory_smoke(tmp_path: Path) -> None:
-    out = tmp_path / "memory.json"
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--smoke", "--threads", "1", "--output", str(out)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    assert "plan/meas" in done.stdout and "mean |error|" in done.stdout
-    result = json.loads(out.read_text())
+    stdout, result = run_smoke("memory", tmp_path, "--threads", "1")
+    assert "plan/meas" in stdout and "mean |error|" in stdout
     assert result["benchmark"] == "memory" and result["smoke"] is True
     assert result["machine"]["device"] == "cpu"
     assert result["measured_with"] == "TensorMemoryTracker"

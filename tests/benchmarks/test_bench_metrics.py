@@ -6,27 +6,13 @@ bootstrap interval's sanity.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_metrics.py"
+from tests.benchmarks import run_smoke
 
 
 def test_bench_metrics_smoke(tmp_path: Path) -> None:
-    out = tmp_path / "metrics.json"
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--smoke", "--threads", "1", "--output", str(out)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    result = json.loads(out.read_text())
+    _, result = run_smoke("metrics", tmp_path, "--threads", "1")
     assert result["benchmark"] == "metrics" and result["smoke"] is True
     settings = result["settings"]
     assert settings["pairs"] == 120 and settings["resamples"] == 200

@@ -1,15 +1,8 @@
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_startup.py"
+from tests.benchmarks import run_smoke
 
 
 def test_startup_benchmark_times_every_case(tmp_path):
-    out = tmp_path / "startup.json"
-    subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--output", str(out)], check=True, timeout=120)
-    report = json.loads(out.read_text())
+    _, report = run_smoke("startup", tmp_path)
     assert set(report["median_seconds"]) == {
         "python -c pass",
         "import torch",

@@ -1,20 +1,13 @@
 """The training benchmark runs end to end on a tiny model (no timings are asserted: benchmarks are not tests)."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_training.py"
+from tests.benchmarks import run_smoke
 
 
 @pytest.mark.slow
 def test_every_variant_learns_the_same_supervised_tokens(tmp_path):
-    out = tmp_path / "training.json"
-    subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--output", str(out)], check=True, timeout=600)
-    report = json.loads(out.read_text())
+    _, report = run_smoke("training", tmp_path, timeout=600)
     results = report["results"]
     assert set(results) == {"transformers", "trl-padding-free", "trl-packing", "domainft"}
     assert len({r["supervised_tokens"] for r in results.values()}) == 1
