@@ -54,6 +54,26 @@ def tiny_model_dir(tmp_path_factory, ticket_pairs):
     return build_tiny_model(texts, tmp_path_factory.mktemp("tiny-llama"), seed=0)
 
 
+def greedy_new_ids(model, tok, prompt: str, max_new_tokens: int) -> list[int]:
+    """The token ids plain ``model.generate`` adds to one prompt (chat template, greedy): the reference
+    that batched generation and stopping at EOS are checked against."""
+    import torch
+
+    from domainft.data.templates import encode_prompt, render_prompt
+
+    ids = torch.tensor([encode_prompt(tok, render_prompt(tok, prompt))])
+    with torch.no_grad():
+        out = model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            do_sample=False,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.eos_token_id,
+        )
+    return out[0, ids.shape[1] :].tolist()
+
+
 def cpu_repacks_4bit() -> bool:
     """True where bitsandbytes repacks 4-bit weights for CPU inference (the gradient trap)."""
     try:

@@ -13,6 +13,7 @@ from domainft.evaluation.report import EvaluationReport
 from domainft.models.adapters import LoraAdapterFactory
 from domainft.models.generation import DecodingConfig, generate_texts
 from domainft.models.loading import QuantizedLoader
+from tests.conftest import greedy_new_ids
 
 
 @pytest.fixture()
@@ -23,16 +24,7 @@ def fp32_model(tiny_model_dir):
 def _one_by_one(model, tok, prompts, max_new_tokens):
     out = []
     for p in prompts:
-        ids = torch.tensor([encode_prompt(tok, render_prompt(tok, p))])
-        with torch.no_grad():
-            gen = model.generate(
-                input_ids=ids,
-                attention_mask=torch.ones_like(ids),
-                do_sample=False,
-                max_new_tokens=max_new_tokens,
-                pad_token_id=tok.pad_token_id,
-            )
-        new = gen[0, ids.shape[1] :].tolist()
+        new = greedy_new_ids(model, tok, p, max_new_tokens)
         if tok.eos_token_id in new:
             new = new[: new.index(tok.eos_token_id)]
         out.append(tok.decode(new, skip_special_tokens=True).strip())

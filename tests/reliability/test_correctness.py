@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from domainft.data.templates import encode_prompt, render_prompt
 from domainft.errors import TrainingError
 from domainft.evaluation.evaluator import Evaluator
 from domainft.models.adapters import LoraAdapterFactory
 from domainft.models.loading import QuantizedLoader
 from domainft.training.config import TrainingConfig
 from domainft.training.trainer import DomainTrainer
-from tests.conftest import cpu_repacks_4bit
+from tests.conftest import cpu_repacks_4bit, greedy_new_ids
 
 
 def _peft(model_dir, quantization=None, dropout=0.0):
@@ -38,20 +37,7 @@ def _config(out, **kw):
 def _stops_at_eos(model, tok, prompts, max_new_tokens):
     """For each prompt: True when greedy decoding emitted EOS before ``max_new_tokens``."""
     model.eval()
-    stopped = []
-    for prompt in prompts:
-        ids = torch.tensor([encode_prompt(tok, render_prompt(tok, prompt))])
-        with torch.no_grad():
-            out = model.generate(
-                input_ids=ids,
-                attention_mask=torch.ones_like(ids),
-                do_sample=False,
-                max_new_tokens=max_new_tokens,
-                pad_token_id=tok.pad_token_id,
-                eos_token_id=tok.eos_token_id,
-            )
-        stopped.append(tok.eos_token_id in out[0, ids.shape[1] :].tolist())
-    return stopped
+    return [tok.eos_token_id in greedy_new_ids(model, tok, prompt, max_new_tokens) for prompt in prompts]
 
 
 def test_after_fine_tuning_answers_stop_at_eos(ticket_pairs, tmp_path):
