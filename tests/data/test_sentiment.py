@@ -309,11 +309,14 @@ def test_a_registered_analyser_is_used(dsd, tmp_path):
 
 def test_missing_vader_package_says_what_to_install(dsd, monkeypatch):
     monkeypatch.setitem(sys.modules, "vaderSentiment", None)
-    monkeypatch.setattr(sentiment_module, "_VADER", None)  # the analyser built by an earlier test
-    with pytest.raises(
-        ConfigError, match=r"needs the vaderSentiment package.*pip install 'domainft\[diagnostics\]'"
-    ):
-        sentiment_table(dsd)
+    sentiment_module._vader_analyser.cache_clear()  # the analyser built by an earlier test
+    try:
+        with pytest.raises(
+            ConfigError, match=r"needs the vaderSentiment package.*pip install 'domainft\[diagnostics\]'"
+        ):
+            sentiment_table(dsd)
+    finally:
+        sentiment_module._vader_analyser.cache_clear()
 
 
 def test_progress_bar_only_when_asked_or_many_texts(dsd, capsys):

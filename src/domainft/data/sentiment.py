@@ -27,8 +27,8 @@ Examples:
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from domainft.data.report import _as_splits, _ids, _share_panel, _snippet, _text_columns, _values
@@ -78,25 +78,18 @@ def get_sentiment_analyser(name: str) -> SentimentAnalyser:
         raise ConfigError(f"{exc} Add one with register_sentiment_analyser(name).") from None
 
 
-_VADER: Any = None
-_VADER_LOCK = threading.Lock()
-
-
+@cache
 def _vader_analyser() -> Any:
     """vaderSentiment's ``SentimentIntensityAnalyzer``, built once (it reads its lexicon files)."""
-    global _VADER
-    with _VADER_LOCK:
-        if _VADER is None:
-            try:
-                import vaderSentiment  # noqa: F401  (the package first: a missing one fails here)
-                from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-            except ImportError:
-                raise ConfigError(
-                    "the 'vader' sentiment analyser needs the vaderSentiment package (its English lexicon "
-                    "ships inside it): pip install 'domainft[diagnostics]'"
-                ) from None
-            _VADER = SentimentIntensityAnalyzer()
-        return _VADER
+    try:
+        import vaderSentiment  # noqa: F401  (the package first: a missing one fails here)
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        raise ConfigError(
+            "the 'vader' sentiment analyser needs the vaderSentiment package (its English lexicon "
+            "ships inside it): pip install 'domainft[diagnostics]'"
+        ) from None
+    return SentimentIntensityAnalyzer()
 
 
 @register_sentiment_analyser("vader")
