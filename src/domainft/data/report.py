@@ -30,8 +30,6 @@ Examples:
 
 from __future__ import annotations
 
-import base64
-import html
 import itertools
 import json
 import re
@@ -46,7 +44,8 @@ from domainft.data.cleaning import CleaningReport, dedup_key, load_tokenizer, te
 from domainft.errors import ConfigError, DataError
 from domainft.registry import Registry
 from domainft.utils.io import atomic_write_text
-from domainft.utils.report_files import load_report, write_images
+from domainft.utils.report_files import escape as _esc
+from domainft.utils.report_files import img_tag, load_report, write_images
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -1080,10 +1079,6 @@ td.text{white-space:pre-wrap;word-wrap:break-word;max-width:40em}
 """
 
 
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def _num(value: Any) -> str:
     if value is None:
         return "–"
@@ -1111,12 +1106,7 @@ def _table(header: Sequence[str] | None, rows: Sequence[Sequence[Any]], text_col
 
 
 def _img(report: DatasetReport, name: str, alt: str) -> str:
-    png = report.images.get(name)
-    if png is None:
-        return ""
-    return (
-        f"<p><img alt='{_esc(alt)}' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'></p>"
-    )
+    return img_tag(report.images.get(name), alt)
 
 
 def _render_html(report: DatasetReport) -> str:

@@ -7,13 +7,13 @@ the base and the tuned model, the well-trained range shaded; matrices outside th
 
 from __future__ import annotations
 
-import base64
-import html
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from domainft.utils.plotting import agg_figure, figure_png
+from domainft.utils.report_files import escape as _esc
+from domainft.utils.report_files import img_tag
 
 if TYPE_CHECKING:  # pragma: no cover
     from domainft.diagnostics.layer_report import LayerReport
@@ -133,10 +133,6 @@ img{max-width:100%}code{font-size:.9em}
 """
 
 
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def _num(value: Any, digits: int = 3) -> str:
     if value is None:
         return "<td class='num muted'>–</td>"
@@ -147,14 +143,6 @@ def _num(value: Any, digits: int = 3) -> str:
 
 def _flag(value: str) -> str:
     return f"<td class='{_FLAG_CLASS.get(value, '')}'>{_esc(value)}</td>"
-
-
-def _img(png: bytes | None, alt: str) -> str:
-    if not png:
-        return ""
-    return (
-        f"<p><img alt='{_esc(alt)}' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'></p>"
-    )
 
 
 def _brief_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -211,8 +199,8 @@ def render_html(report: LayerReport) -> str:
         parts.append("<h3>Changed most (relative size of the update)</h3>" + _brief_table(s["most_changed"]))
         parts.append("<h3>Largest shifts of alpha</h3>" + _brief_table(s["largest_alpha_shifts"]))
     parts.append("<h2>Charts</h2>")
-    parts.append(_img(report.images.get("alpha_per_layer"), "alpha per layer, base and tuned"))
-    parts.append(_img(report.images.get("change_per_layer"), "relative update per block and kind"))
+    parts.append(img_tag(report.images.get("alpha_per_layer"), "alpha per layer, base and tuned"))
+    parts.append(img_tag(report.images.get("change_per_layer"), "relative update per block and kind"))
     parts.append("<h2>Every matrix</h2><table><tr><th>matrix</th><th>shape</th>")
     metrics = ("alpha", "alpha_weighted", "spectral_norm", "stable_rank")
     for system in report.systems:

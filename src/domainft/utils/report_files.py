@@ -1,4 +1,5 @@
-"""Saving and loading a report folder: a JSON file of findings beside the PNG charts it names.
+"""Saving and loading a report folder: a JSON file of findings beside the PNG charts it names, and the
+HTML pieces the report pages share (escaped text, embedded charts).
 
 Used by the dataset report and the layer report, whose ``to_dict()`` lists their charts as
 ``{"images": {name: "name.png"}}`` and whose ``images`` attribute holds the PNG bytes.
@@ -6,6 +7,8 @@ Used by the dataset report and the layer report, whose ``to_dict()`` lists their
 
 from __future__ import annotations
 
+import base64
+import html
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,3 +48,16 @@ def load_report(cls: type[R], directory: str | Path, file_name: str, what: str) 
         if png.is_file():
             report.images[name] = png.read_bytes()
     return report
+
+
+def escape(value: Any) -> str:
+    """``value`` as HTML text (None as empty), quotes escaped too."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def img_tag(png: bytes | None, alt: str) -> str:
+    """A paragraph with ``png`` embedded as a data URI; empty without a chart."""
+    if not png:
+        return ""
+    data = base64.b64encode(png).decode("ascii")
+    return f"<p><img alt='{escape(alt)}' src='data:image/png;base64,{data}'></p>"
