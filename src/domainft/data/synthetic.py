@@ -169,7 +169,8 @@ _QUESTION_KEYS = ("question", "q", "prompt", "instruction")
 _ANSWER_KEYS = ("answer", "a", "response", "output")
 
 
-def _json_candidates(text: str) -> Iterable[Any]:
+def json_values(text: str) -> Iterable[Any]:
+    """Every JSON object or array found in ``text`` (inside fenced code first, then anywhere), in order."""
     decoder = json.JSONDecoder()
     for chunk in [*(m.group(1) for m in _FENCE.finditer(text)), text]:
         chunk = chunk.strip()
@@ -223,7 +224,7 @@ def parse_qa_pairs(text: str) -> list[dict[str, Any]]:
         >>> parse_qa_pairs("Q: Oil interval?\\nA: Every 500 h.")
         [{'question': 'Oil interval?', 'answer': 'Every 500 h.'}]
     """
-    for value in _json_candidates(text):
+    for value in json_values(text):
         items = _pairs_from(value) or []
         pairs = [_as_pair(item) for item in items]
         if any(p is not None for p in pairs):  # the first JSON value holding a pair, e.g. not "[1]"
@@ -484,6 +485,61 @@ class ResponseCache:
                 os.fsync(fh.fileno())
             self._needs_newline = False
             self._entries[key] = output
+
+
+def cached_completions(
+    teacher: Teacher,
+    conversations: list[list[dict[str, Any]]],
+    *,
+    cache: ResponseCache | None = None,
+    desc: str = "teacher",
+    progress: bool = True,
+    contexts: list[dict[str, Any]] | None = None,
+) -> list[str | TeacherFailure]:
+    """One reply (or :class:`TeacherFailure`) per conversation: from ``cache`` where it has one, else from
+    ``teacher``; identical conversations are asked once and replies are cached as they arrive.
+
+    Examples:
+        >>> from domainft.data.teachers import get_teacher
+        >>> echo = get_teacher("lookup", table={"hi": "hello"})
+        >>> cached_completions(echo, [[{"role": "user", "content": "hi"}]] * 2, progress=False)
+        ['hello', 'hello']
+    """
+    from tqdm.auto import tqdm
+
+    fingerprint = teacher.fingerprint()
+    ctx = contexts if contexts is not None else [{} for _ in conversations]
+    keys = [
+        _sha256(
+            canonical_json(
+                {"teacher": fingerprint, "messages": m, "context": c if teacher.needs_context else None}
+            )
+        )
+        for m, c in zip(conversations, ctx, strict=True)
+    ]
+    first = {k: i for i, k in reversed(list(enumerate(keys)))}
+    results: dict[str, str | TeacherFailure] = {}
+    if cache is not None:
+        results = {k: hit for k in first if (hit := cache.get(k)) is not None}
+    todo = [k for k in first if k not in results]
+    if todo:
+        bar = tqdm(total=len(todo), desc=desc, unit="call", disable=not progress)
+
+        def on_result(index: int, output: str | TeacherFailure) -> None:
+            results[todo[index]] = output
+            if cache is not None and not isinstance(output, TeacherFailure):
+                cache.put(todo[index], output, teacher=teacher.name, stage=desc)
+            bar.update(1)
+
+        try:
+            teacher.complete(
+                [conversations[first[k]] for k in todo],
+                contexts=[ctx[first[k]] for k in todo],
+                on_result=on_result,
+            )
+        finally:
+            bar.close()
+    return [results[k] for k in keys]
 
 
 # ---------------------------------------------------------------------------------------------- stats
