@@ -13,6 +13,9 @@ opens from disk and survives being mailed around. Sections, in order:
 - **Charts**: bars with CI error bars, one small panel per scale;
 - **LLM judge**: pairwise win/tie/loss bars with position consistency and reliability, and the
   single-answer grades with their failures;
+- **Knowledge probes** (when the report carries them, see :mod:`domainft.evaluation.knowledge`): fact
+  recall on the training phrasing and on paraphrases with CIs, facts learned and forgotten, abstention
+  on unanswerable questions, the breakdown per group and the worst facts with every answer;
 - **Failures**: every example a metric (or the pairwise judge, or generation) could not handle;
 - **Regressions**: examples where the last system scored worse than the first on one key;
 - **Examples**: side by side, prompt, reference, each system's answer, its scores, the judge's
@@ -758,6 +761,10 @@ def render_html(
     judge = _judge_html(report)
     if judge:
         sections.append(("judge", "LLM judge", judge))
+    if report.knowledge:
+        from domainft.evaluation.knowledge.render import knowledge_html
+
+        sections.append(("knowledge", "Knowledge probes", knowledge_html(report.knowledge)))
     sections.append(("failures", "Failures", _failures_html(report)))
     regressed: set[int] = set()
     if len(report.system_names) >= 2 and report.samples:

@@ -166,6 +166,11 @@ def report_markdown(report: EvaluationReport, *, title: str | None = None) -> st
         lines += _table(header, rows, ["---", "---", *(["---:"] * 6)])
         lines += ["", "Judged blind in both orders; a verdict that changes with the order counts as a tie."]
 
+    if report.knowledge:
+        from domainft.evaluation.knowledge.render import knowledge_markdown
+
+        lines += ["", *knowledge_markdown(report.knowledge)]
+
     counts = [
         f"{metric} could not score {len(items)} example(s) of {system}"
         for system, metrics in report.failures.items()

@@ -59,6 +59,7 @@ CHART_FILE = "metrics.png"
 HTML_FILE = "report.html"
 PAIRWISE_FILE = "pairwise.json"
 MARKDOWN_FILE = "summary.md"
+KNOWLEDGE_FILE = "knowledge.json"
 
 SIGNIFICANCE_LEVEL = 0.05
 """Adjusted p-values below this mark a comparison as significant in the page and the Markdown."""
@@ -66,7 +67,7 @@ SIGNIFICANCE_LEVEL = 0.05
 # Keys on a 0-100 scale (sacrebleu): never squeezed onto a 0-1 axis, even when a score is below 1.
 PERCENT_SCALE_KEYS = frozenset({"bleu", "sacrebleu", "chrf", "chrf++", "ter"})
 # Error rates: a smaller value is better (as for perplexity and any loss).
-LOWER_IS_BETTER_KEYS = frozenset({"ter", "wer", "cer"})
+LOWER_IS_BETTER_KEYS = frozenset({"ter", "wer", "cer", "false_abstention_rate", "hallucination_rate"})
 ScaleKind = Literal["percent", "unit", "judge", "perplexity", "other"]
 
 
@@ -256,7 +257,7 @@ def _failures(items: Sequence[Mapping[str, Any]], ids: Sequence[Any], where: str
     return out
 
 
-def _paired_comparisons(
+def paired_comparisons(
     systems: Mapping[str, Mapping[str, MetricValue]], keys: Mapping[str, Mapping[str, Any]], engine: Any
 ) -> tuple[list[Comparison], dict[str, str | None]]:
     """``b - a`` for the first system ``a`` and each later ``b`` on every shared key, with paired
@@ -308,7 +309,7 @@ def _pct(value: float | None) -> str:
 
 
 def lower_is_better(key: str) -> bool:
-    """Whether a smaller value of a metric key is better: perplexity, any loss, TER/WER/CER.
+    """Whether a smaller value of a metric key is better: perplexity, any loss, TER/WER/CER, hallucinations.
 
     Examples:
         >>> lower_is_better("perplexity"), lower_is_better("val_loss"), lower_is_better("rougeL")
@@ -441,6 +442,8 @@ class EvaluationReport:
             could not score (a judge reply that could not be parsed, a request that failed).
         pairwise: ``"<b> vs <a>"`` -> ``PairwiseResult.to_dict()`` of a blind pairwise judgment of two
             of the systems (see :meth:`add_pairwise`).
+        knowledge: ``KnowledgeReport.to_dict()`` of the knowledge probes asked to the same systems (see
+            :meth:`add_knowledge`), or its summary when the report was loaded without ``knowledge.json``.
     """
 
     systems: dict[str, dict[str, MetricValue]]
@@ -450,6 +453,7 @@ class EvaluationReport:
     details: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     failures: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     pairwise: dict[str, dict[str, Any]] = field(default_factory=dict)
+    knowledge: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -570,7 +574,7 @@ class EvaluationReport:
             )
             for i in range(n)
         ]
-        comparisons, tests = _paired_comparisons(systems, keys, engine)
+        comparisons, tests = paired_comparisons(systems, keys, engine)
         report_meta = _jsonable(dict(meta or {}), "meta")
         report_meta["statistics"] = _jsonable(engine.describe(tests), "meta.statistics")
         return cls(
@@ -833,9 +837,30 @@ class EvaluationReport:
         self.pairwise[key] = _jsonable(data, f"pairwise[{key!r}]", strict=False)
         return key
 
+    def add_knowledge(self, result: Any) -> None:
+        """Keep the knowledge probes of the same systems (a ``KnowledgeReport`` or its ``to_dict()``):
+        shown in the page's knowledge section, summarised in ``metrics.json``, whole in ``knowledge.json``."""
+        data = result.to_dict() if callable(getattr(result, "to_dict", None)) else dict(result)
+        unknown = [s for s in data.get("systems", {}) if self.systems and s not in self.systems]
+        if unknown:
+            raise DataError(
+                f"add_knowledge: system(s) {unknown} are not systems of this report "
+                f"({', '.join(self.systems)}); probe the same systems under the same names"
+            )
+        self.knowledge = _jsonable(data, "knowledge", strict=False)
+
+    @property
+    def knowledge_report(self) -> Any:
+        """The knowledge probes as a ``KnowledgeReport`` (None without them, or with only their summary)."""
+        if not self.knowledge or "results" not in self.knowledge:
+            return None
+        from domainft.evaluation.knowledge.report import KnowledgeReport
+
+        return KnowledgeReport.from_dict(self.knowledge)
+
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
-        """JSON-native dict (systems, comparisons, meta, samples, details, failures, pairwise)."""
+        """JSON-native dict (systems, comparisons, meta, samples, details, failures, pairwise, knowledge)."""
         systems = {}
         for s, metrics in self.systems.items():
             systems[s] = {}
@@ -852,6 +877,7 @@ class EvaluationReport:
             "details": _jsonable(self.details, "details", strict=False),
             "failures": _jsonable(self.failures, "failures", strict=False),
             "pairwise": _jsonable(self.pairwise, "pairwise", strict=False),
+            "knowledge": _jsonable(self.knowledge, "knowledge", strict=False),
         }
 
     @classmethod
@@ -872,6 +898,7 @@ class EvaluationReport:
                     for s, metrics in (data.get("failures") or {}).items()
                 },
                 pairwise={str(k): dict(v) for k, v in (data.get("pairwise") or {}).items()},
+                knowledge=dict(data.get("knowledge") or {}),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise DataError(f"not a valid evaluation report: {type(exc).__name__}: {exc}") from None
@@ -901,9 +928,17 @@ class EvaluationReport:
         metrics = {k: data[k] for k in ("systems", "comparisons", "meta", "failures")}
         if data["pairwise"]:
             metrics["pairwise"] = {k: pairwise_summary(v) for k, v in data["pairwise"].items()}
+        if data["knowledge"]:
+            from domainft.evaluation.knowledge.report import SUMMARY_KEYS
+
+            metrics["knowledge"] = {k: data["knowledge"][k] for k in SUMMARY_KEYS if k in data["knowledge"]}
         atomic_write_json(directory / METRICS_FILE, metrics)
         atomic_write_jsonl(directory / SAMPLES_FILE, data["samples"])
-        for name, content in ((DETAILS_FILE, data["details"]), (PAIRWISE_FILE, data["pairwise"])):
+        for name, content in (
+            (DETAILS_FILE, data["details"]),
+            (PAIRWISE_FILE, data["pairwise"]),
+            (KNOWLEDGE_FILE, data["knowledge"] if "results" in data["knowledge"] else {}),
+        ):
             if content:
                 atomic_write_json(directory / name, content)
             else:
@@ -937,6 +972,9 @@ class EvaluationReport:
         if not isinstance(summaries, Mapping) or not isinstance(full, Mapping):
             raise DataError(f"{pairwise_path}: expected an object of pairwise results by key")
         data["pairwise"] = {**{k: full.get(k, v) for k, v in summaries.items()}, **full}
+        knowledge_path = directory / KNOWLEDGE_FILE
+        if knowledge_path.is_file():
+            data["knowledge"] = read_json(knowledge_path, DataError)
         try:
             return cls.from_dict(data)
         except DataError as exc:
