@@ -50,6 +50,16 @@ def test_example_recipe_trains_and_evaluates(tmp_path):
     recipe["training"].update(output_dir=str(tmp_path / "run"), num_train_epochs=2, disable_tqdm=True)
     recipe["evaluation"]["max_samples"] = 6
     recipe["evaluation"]["decoding"]["max_new_tokens"] = 16
+    (tmp_path / "facts.csv").write_text(
+        "subject,attribute,answer\nthe hydraulic press,oil change interval,500 hours\n"
+        "the CNC lathe,spindle speed,1200 rpm\n",
+        encoding="utf-8",
+    )
+    recipe["evaluation"]["knowledge"] = {
+        "facts": "facts.csv",
+        "paraphrases": 2,
+        "unanswerable": ["Who built it?"],
+    }
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))
 
@@ -64,11 +74,27 @@ def test_example_recipe_trains_and_evaluates(tmp_path):
     assert main(["diagnose", "--recipe", str(path), "--quiet"]) == 0  # before the evaluation: linked by it
     layers = json.loads((run / "diagnostics" / "layer_report.json").read_text())
     assert layers["systems"] == ["base", "tuned"] and layers["meta"]["adapter"] == str(run / "adapter")
+    assert main(["probes", str(path), "--quiet"]) == 0  # the probes, to read before evaluating
+    probes = [
+        json.loads(line) for line in (run / "knowledge_probes" / "probes.jsonl").read_text().splitlines()
+    ]
+    assert [p["kind"] for p in probes].count("paraphrase") == 4 and probes[-1]["kind"] == "unanswerable"
     assert main(["evaluate", str(path)]) == 0
     metrics = json.loads((run / "eval" / "metrics.json").read_text())
     assert set(metrics["systems"]) == {"base", "tuned"} and metrics["systems"]["tuned"]["rouge1"]["n"] == 6
     assert metrics["meta"]["links"]["layer_report"]["href"] == "../diagnostics/layer_report.html"
     assert "../diagnostics/layer_report.html" in (run / "eval" / "report.html").read_text()
+    knowledge = metrics[
+        "knowledge"
+    ]  # the recipe names a fact set: probed closed-book, relative to the recipe
+    assert set(knowledge["systems"]) == {"base", "tuned"} and knowledge["counts"]["paraphrase"] == 4
+    assert (
+        knowledge["systems"]["tuned"]["fact_recall"]["n"] == 2
+        and knowledge["unanswerable"]["tuned"]["probes"] == 1
+    )
+    assert (run / "eval" / "knowledge.json").is_file() and "Knowledge probes" in (
+        run / "eval" / "report.html"
+    ).read_text()
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ def test_cli_reference_covers_every_command():
         "chat",
         "serve",
         "diagnose",
+        "probes",
     ):
         assert f"`domainft {command}`" in text
     assert "`domainft data report`" in text and "usage: domainft train" in text

@@ -83,6 +83,12 @@ _EXPORTS: dict[str, str] = {
     "get_metric": "domainft.evaluation.metrics",
     "Metric": "domainft.evaluation.metrics",
     "MetricOutput": "domainft.evaluation.metrics",
+    "FactSet": "domainft.evaluation.knowledge",
+    "KnowledgeConfig": "domainft.evaluation.knowledge",
+    "KnowledgeReport": "domainft.evaluation.knowledge",
+    "ProbeSet": "domainft.evaluation.knowledge",
+    "build_probe_set": "domainft.evaluation.knowledge",
+    "probe_knowledge": "domainft.evaluation.knowledge",
     # serving
     "ChatSession": "domainft.serving.chat",
     "ChatConfig": "domainft.serving.chat",
@@ -137,6 +143,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from domainft.diagnostics.layer_report import LayerReport, LayerReportConfig, layer_report
     from domainft.evaluation.config import EvaluationConfig
     from domainft.evaluation.evaluator import Evaluator
+    from domainft.evaluation.knowledge import (
+        FactSet,
+        KnowledgeConfig,
+        KnowledgeReport,
+        ProbeSet,
+        build_probe_set,
+        probe_knowledge,
+    )
     from domainft.evaluation.metrics import Metric, MetricOutput, get_metric, register_metric
     from domainft.evaluation.report import EvaluationReport
     from domainft.llm.openai_compat import ChatClient, ChatEndpointConfig

@@ -196,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.set_defaults(func=cmd_tiny_model)
 
     from domainft.diagnostics.cli import add_diagnose_command
+    from domainft.evaluation.knowledge.cli import add_probes_command
     from domainft.models.memory import add_plan_command
     from domainft.models.merge import add_merge_command
     from domainft.serving.cli import add_serving_commands
@@ -206,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_command(sub)
     add_serving_commands(sub)
     add_diagnose_command(sub)
+    add_probes_command(sub)
     _add_data_commands(sub)
     return parser
 

@@ -49,9 +49,12 @@ class Recipe(ConfigBase):
         return Path(self.evaluation.output_dir) if self.evaluation.output_dir else self.run_dir / "eval"
 
     def resolve_paths(self, base: str | Path) -> Recipe:
-        """Resolve relative data and model paths against ``base`` (the recipe's folder) if found there."""
+        """Resolve relative data, model and fact-set paths against ``base`` (the recipe's folder) if there."""
         base = Path(base)
-        for section, attr in ((self.data, "path"), (self.model, "name_or_path")):
+        sections: list[tuple[object, str]] = [(self.data, "path"), (self.model, "name_or_path")]
+        if self.evaluation.knowledge is not None:
+            sections.append((self.evaluation.knowledge, "facts"))
+        for section, attr in sections:
             value = getattr(section, attr)
             if value and not value.startswith("builtin:") and not Path(value).is_absolute():
                 candidate = base / value

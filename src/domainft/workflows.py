@@ -111,6 +111,17 @@ def check_recipe(recipe: Recipe, *, outputs: Sequence[tuple[Path, str]] = (), **
                 get_template(name)
             except ConfigError as exc:
                 raise ConfigError(f"{field}: {exc}") from None
+    knowledge = recipe.evaluation.knowledge
+    if knowledge is not None:
+        if not knowledge.facts:
+            raise ConfigError(
+                "evaluation.knowledge.facts is empty: name the fact table, records or documents"
+            )
+        if not Path(knowledge.facts).expanduser().exists():
+            raise DataFileNotFoundError(
+                f"evaluation.knowledge.facts: {knowledge.facts} does not exist (a relative path is read from "
+                "the current folder, then from the recipe's folder); fix the path or create the file"
+            )
     for folder, field in outputs:
         check_output_path(folder, field)
     return evaluator
@@ -169,9 +180,12 @@ def evaluate_from_recipe(
     if model is None:
         model, tokenizer = QuantizedLoader(config=recipe.model).load()
         model = load_adapter(model, adapter_dir or recipe.adapter_dir)
-    report = evaluator.compare(
-        {"base": Evaluator.base_of(model), "tuned": model}, datasets[split], tokenizer=tokenizer
-    )
+    systems = {"base": Evaluator.base_of(model), "tuned": model}
+    report = evaluator.compare(systems, datasets[split], tokenizer=tokenizer)
+    if recipe.evaluation.knowledge is not None:
+        report.add_knowledge(
+            probe_from_recipe(recipe, systems, datasets, tokenizer, evaluator, progress=progress)
+        )
     report.meta.update(
         {
             "model": recipe.model.name_or_path,
@@ -186,3 +200,45 @@ def evaluate_from_recipe(
         report.meta.setdefault("links", {})["layer_report"] = link
     report.save(recipe.eval_dir)
     return report
+
+
+def probe_set_from_recipe(recipe: Recipe, datasets: Any, *, progress: bool = True) -> Any:
+    """The probe set of the recipe's ``evaluation.knowledge`` section, checked against the training split's
+    prompts (and its answers, for unanswerable subjects); teacher replies are cached in
+    ``<run>/knowledge_cache`` unless the section says otherwise."""
+    from domainft.errors import ConfigError
+    from domainft.evaluation.knowledge import probe_set_from_config
+
+    config = recipe.evaluation.knowledge
+    if config is None:
+        raise ConfigError("the recipe has no evaluation.knowledge section (see docs/knowledge.md)")
+    if config.cache_dir is None:
+        config = config.updated(cache_dir=str(recipe.run_dir / "knowledge_cache"))
+    train = datasets.get("train")
+    probe_set = probe_set_from_config(
+        config,
+        training_prompts=list(train["prompt"]) if train is not None else [],
+        training_texts=list(train["response"]) if train is not None else [],
+        progress=progress,
+    )
+    logger.info("knowledge %s", probe_set.summary())
+    return probe_set
+
+
+def probe_from_recipe(
+    recipe: Recipe, systems: Any, datasets: Any, tokenizer: Any, evaluator: Any, *, progress: bool = True
+) -> Any:
+    """The recipe's knowledge probes asked to ``systems`` with ``evaluator`` (a ``KnowledgeReport``)."""
+    from domainft.evaluation.knowledge import probe_knowledge
+
+    config = recipe.evaluation.knowledge
+    return probe_knowledge(
+        systems,
+        probe_set_from_recipe(recipe, datasets, progress=progress),
+        tokenizer=tokenizer,
+        evaluator=evaluator,
+        judge=recipe.evaluation.judge if config.judge else None,
+        abstention_patterns=config.abstention_patterns,
+        strip_accents=config.strip_accents,
+        known_threshold=config.known_threshold,
+    )

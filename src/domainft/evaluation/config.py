@@ -8,6 +8,7 @@ from typing import Any
 from domainft.configuration import ConfigBase, config_field
 from domainft.errors import ConfigError
 from domainft.evaluation.judges.config import JudgeConfig
+from domainft.evaluation.knowledge.config import KnowledgeConfig
 from domainft.evaluation.stats import StatisticsConfig
 from domainft.models.generation import DecodingConfig
 
@@ -49,6 +50,11 @@ class EvaluationConfig(ConfigBase):
         help="Folder of the generation cache (answers reused by system, prompt and decoding); "
         "recipes default to <training.output_dir>/generation_cache.",
     )
+    knowledge: KnowledgeConfig | None = config_field(
+        None,
+        help="Knowledge probes (docs/knowledge.md): a fact set asked closed-book to every system, with "
+        "paraphrases not in the training data; results in metrics.json and the report's knowledge section.",
+    )
 
     def validate(self) -> None:
         if not self.metrics:
@@ -59,6 +65,11 @@ class EvaluationConfig(ConfigBase):
                 raise ConfigError(
                     f"EvaluationConfig.pairwise: each entry is [a, b] with two systems, got {pair}"
                 )
+        if self.knowledge is not None and self.knowledge.judge and self.judge is None:
+            raise ConfigError(
+                "EvaluationConfig.knowledge.judge is on but EvaluationConfig.judge is not set: configure the "
+                "judge that checks free-form answers, or set knowledge.judge: false"
+            )
         if self.pairwise and self.judge is None:
             raise ConfigError(
                 "EvaluationConfig.pairwise needs EvaluationConfig.judge (the judge that compares)"
