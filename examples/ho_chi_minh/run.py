@@ -40,6 +40,8 @@ from domainft import (
 )
 from domainft.data.documents import split_sentences
 from domainft.data.topic_gate import read_questions
+from domainft.evaluation.knowledge.render import knowledge_markdown
+from domainft.evaluation.knowledge.report import SUMMARY_KEYS
 from domainft.workflows import evaluate_from_recipe, train_from_recipe
 
 EXAMPLE_DIR = Path(__file__).resolve().parent
@@ -87,6 +89,8 @@ def load_recipe(output_dir: Path, *, quick: bool = False) -> Recipe:
         recipe.training.early_stopping_patience = 2
         recipe.evaluation.max_samples = 12
         recipe.evaluation.decoding.max_new_tokens = 32
+        if recipe.evaluation.knowledge is not None:
+            recipe.evaluation.knowledge.max_facts = 10
     return recipe
 
 
@@ -511,6 +515,8 @@ def write_summary(summary: dict[str, Any], sweep_result: SweepResult, output_dir
             f"| {name} | {b['value']:.3f} [{b['ci_low']:.3f}, {b['ci_high']:.3f}] "
             f"| {f['value']:.3f} [{f['ci_low']:.3f}, {f['ci_high']:.3f}] |"
         )
+    if summary.get("knowledge"):
+        lines += ["", *knowledge_markdown(summary["knowledge"])]
     c = summary["chat"]
     lines += [
         "",
@@ -623,6 +629,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "base": {m: metric(report, "base", m) for m in ("bleu", "rouge1", "rougeL", "perplexity")},
             "tuned": {m: metric(report, "tuned", m) for m in ("bleu", "rouge1", "rougeL", "perplexity")},
         },
+        "knowledge": {k: v for k, v in report.knowledge.items() if k in SUMMARY_KEYS},
         "chat": {
             "turns": turns,
             "answered": sum(not t["gated"] for t in turns),

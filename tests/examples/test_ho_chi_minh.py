@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from domainft.evaluation.knowledge.matching import detect_kind
 from tests.examples import EXAMPLES, load_script
 from tests.fake_openai import FakeOpenAIServer, ReceivedRequest
 
@@ -83,6 +85,20 @@ def test_authored_pairs_and_their_planned_mess() -> None:
     ]
     assert len(keys) - len(set(keys)) == 3  # an exact copy, one with extra spaces, one in capitals
     assert sum(r["topic"] == "vietnamese" for r in rows) >= 8
+
+
+def test_fact_table_asks_as_the_training_pairs_and_their_answers_state_the_key() -> None:
+    from domainft.evaluation.knowledge import FactSet
+    from domainft.evaluation.knowledge.matching import match_span
+
+    facts = FactSet.from_table(EXAMPLE / "data" / "facts.csv")
+    assert len(facts) >= 40 and not facts.rejected and len(facts.groups()) >= 8
+    answers = {r["question"]: r["answer"] for r in _extra_rows()}
+    for fact in facts:  # the training phrasing is an authored question whose answer states the key span
+        assert fact.question in answers, fact.id
+        assert match_span(answers[fact.question], fact.answer, aliases=fact.aliases).matched, fact.id
+    kinds = Counter(fact.kind if fact.kind != "auto" else detect_kind(fact.answer) for fact in facts)
+    assert kinds["date"] >= 15 and kinds["number"] >= 3 and kinds["string"] >= 15
 
 
 def test_off_topic_questions() -> None:
@@ -228,6 +244,28 @@ def test_evaluation_report_and_side_by_side(run: tuple[Path, dict[str, Any]]) ->
     side = (out / "side_by_side.md").read_text(encoding="utf-8")
     assert side.count("\n## ") == 10
     assert side.count("**Reference:**") == side.count("**Base:**") == side.count("**Tuned:**") == 10
+
+
+def test_knowledge_probes_in_the_evaluation(run: tuple[Path, dict[str, Any]]) -> None:
+    from domainft import EvaluationReport
+
+    out, summary = run
+    report = EvaluationReport.load(out / "train" / "eval")
+    knowledge = report.knowledge_report
+    counts = knowledge.probe_set.counts()
+    assert counts["facts"] == 10 and counts["paraphrase"] == 30  # quick mode: the first 10 facts
+    assert counts["unanswerable"] == 9  # 6 questions and 3 subjects the data never mentions
+    checked = knowledge.probe_set.meta["near_duplicate"]
+    assert checked["training_prompts"] == summary["data"]["splits"]["train"] and checked["threshold"] == 0.9
+    for system in ("base", "tuned"):
+        values = knowledge.systems[system]
+        assert values["fact_recall"].n == 10 and values["abstention_rate"].n == 9
+        assert 0 <= values["training_recall"].value <= 1
+    moves = knowledge.transitions["tuned vs base"]
+    assert sum(len(v) for v in moves.values()) == 10
+    assert summary["knowledge"]["counts"] == counts
+    assert "### Knowledge probes" in (out / "summary.md").read_text(encoding="utf-8")
+    assert "Knowledge probes" in (out / "train" / "eval" / "report.html").read_text(encoding="utf-8")
 
 
 def test_chat_refuses_unrelated_questions(run: tuple[Path, dict[str, Any]]) -> None:
