@@ -42,6 +42,8 @@ from domainft import (  # noqa: E402
 )
 from domainft.data.teachers import Teacher, teacher_text_fn  # noqa: E402
 from domainft.evaluation.judges import get_judge  # noqa: E402
+from domainft.evaluation.knowledge.render import knowledge_markdown  # noqa: E402
+from domainft.evaluation.knowledge.report import SUMMARY_KEYS  # noqa: E402
 from domainft.evaluation.metrics import get_metric  # noqa: E402
 from domainft.workflows import TrainOutcome, evaluate_from_recipe, train_from_recipe  # noqa: E402
 
@@ -50,6 +52,7 @@ NAME = "machinery"
 TICKETS = HERE / "data" / "tickets.csv"
 TRANSLATION_MEMORY = HERE / "data" / "translations_it_en.jsonl"
 DEFAULT_OUTPUT = Path("runs") / NAME
+KNOWLEDGE_TICKETS = "knowledge_tickets.jsonl"
 
 TEXT_FIELDS = ["problem", "found_condition", "work_performed", "cause"]
 #: A ticket needs these to become a training example (reason ``empty_<field>`` otherwise).
@@ -265,6 +268,8 @@ def load_recipe(output_dir: str | Path = DEFAULT_OUTPUT, quick: bool = False) ->
     recipe.model.name_or_path = str(out / "llama" / "tiny-model")
     recipe.training.output_dir = str(out / "llama")
     recipe.training.disable_tqdm = True
+    if recipe.evaluation.knowledge is not None:
+        recipe.evaluation.knowledge.facts = str(out / "data" / KNOWLEDGE_TICKETS)
     if quick:
         recipe.data.max_samples = 100  # 80/10/10
         recipe.training.max_steps = 30
@@ -272,6 +277,8 @@ def load_recipe(output_dir: str | Path = DEFAULT_OUTPUT, quick: bool = False) ->
         recipe.training.logging_steps = 10
         recipe.evaluation.decoding.max_new_tokens = 48
         recipe.evaluation.statistics.resamples = 200
+        if recipe.evaluation.knowledge is not None:
+            recipe.evaluation.knowledge.max_facts = 12
     return recipe
 
 
@@ -288,6 +295,19 @@ def build_data(recipe: Recipe) -> Any:
     from domainft.workflows import build_datasets
 
     return build_datasets(recipe)
+
+
+def write_fact_records(records: list[dict[str, Any]], datasets: Any, data_dir: str | Path) -> Path:
+    """The tickets behind the training split, as the records of the knowledge probes (``recipe.yaml``:
+    ``evaluation.knowledge``): a fine-tune can only be asked to know what it was trained on."""
+    trained = set(datasets["train"]["source_id"])
+    path = Path(data_dir) / KNOWLEDGE_TICKETS
+    keep = ("id", "machine_type", "problem", "cause", "hours")
+    with open(path, "w", encoding="utf-8") as fh:
+        for record in records:
+            if record["id"] in trained:
+                fh.write(json.dumps({k: record[k] for k in keep}, ensure_ascii=False) + "\n")
+    return path
 
 
 def build_model(recipe: Recipe, datasets: Any, arch: str) -> Path:
@@ -464,6 +484,10 @@ def write_summary(summary: dict[str, Any], output_dir: str | Path) -> None:
         f"{_num(pw['judge_score']['mistral'])} |",
         "",
     ]
+    for arch, metrics in ev.items():  # does it know each ticket's cause and repair time? (docs/knowledge.md)
+        if metrics.get("knowledge"):
+            heading, *section = knowledge_markdown(metrics["knowledge"])
+            lines += [f"{heading}: {arch}", *section, ""]
     (out / "summary.md").write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -546,7 +570,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     qa_teacher = (
         make_teacher(args.teacher_url, args.teacher_model, args.api_key_env) if endpoint_teacher else None
     )
-    generator = make_qa(ticket_records(builder), data_dir, qa_teacher)
+    records = ticket_records(builder)
+    generator = make_qa(records, data_dir, qa_teacher)
     print(f"      {generator.stats.summary()}")
 
     print("[4/7] splitting 80/10/10 by length and building the tiny models")
@@ -554,6 +579,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     recipes = {arch: architecture_recipe(recipe, arch, out) for arch in ARCHITECTURES}
     datasets = build_data(recipes["llama"])
     print("      " + ", ".join(f"{split}: {len(ds)}" for split, ds in datasets.items()))
+    write_fact_records(records, datasets, data_dir)
     for arch, rec in recipes.items():
         build_model(rec, datasets, arch)
 
@@ -615,6 +641,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "base": {k: _metric(r, "base", k) for k in [*ROUGE_KEYS, "bleu"]},
                 "tuned": {k: _metric(r, "tuned", k) for k in [*ROUGE_KEYS, "bleu"]},
                 "tuned_minus_base": {k: _comparison(r, k) for k in [*ROUGE_KEYS, "bleu"]},
+                "knowledge": {k: v for k, v in r.knowledge.items() if k in SUMMARY_KEYS},
             }
             for arch, r in reports.items()
         },

@@ -229,6 +229,36 @@ def test_base_vs_tuned_reports(run, arch):
     assert (out / arch / "eval" / "report.html").exists()
 
 
+@pytest.mark.parametrize("arch", ["llama", "mistral"])
+def test_knowledge_probes_ask_about_the_trained_tickets(run, arch):
+    from domainft.data.near_duplicates import near_duplicate_pairs
+
+    out, summary = run
+    tickets = [
+        json.loads(line) for line in (out / "data" / "knowledge_tickets.jsonl").read_text().splitlines()
+    ]
+    qa = [json.loads(line) for line in (out / "data" / "qa.jsonl").read_text().splitlines()]
+    trained = Recipe.from_yaml(out / arch / "recipe.yaml")
+    assert trained.evaluation.knowledge.facts == str(out / "data" / "knowledge_tickets.jsonl")
+    assert len(tickets) == summary["data"]["splits"]["train"]  # one ticket per training pair
+    knowledge = EvaluationReport.load(out / arch / "eval").knowledge_report
+    facts = knowledge.facts
+    assert len(facts) == 12 and {f.attribute for f in facts} == {"repair time", "cause"}  # quick: 6 tickets
+    hours = [f for f in facts if f.attribute == "repair time"]
+    assert all(f.kind == "number" and f.answer.endswith(" h") for f in hours)
+    assert set(facts.groups()) <= {t["machine_type"] for t in tickets}
+    ids = {t["id"] for t in tickets}
+    prompts = {q["prompt"] for q in qa if q["source_id"] in ids}  # the training split's prompts
+    assert all(
+        p.question in prompts for p in knowledge.probe_set.of_kind("training")
+    )  # the training phrasing
+    asked = [p.question for p in knowledge.probe_set if p.kind != "training"]
+    assert near_duplicate_pairs(asked, sorted(prompts), threshold=0.9) == []
+    assert knowledge.unanswerable["tuned"]["probes"] == 4
+    assert summary["evaluation"][arch]["knowledge"]["counts"] == knowledge.probe_set.counts()
+    assert f"### Knowledge probes: {arch}" in (out / "summary.md").read_text(encoding="utf-8")
+
+
 def test_rouge_chart_and_pairwise_judge(run):
     out, summary = run
     assert (out / "rouge_before_after.png").read_bytes()[:4] == b"\x89PNG"
