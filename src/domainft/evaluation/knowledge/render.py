@@ -71,7 +71,6 @@ _TRANSITION_COLOURS = {
     "forgotten": "#cf222e",
     "not probed": "#d0d7de",
 }
-_INLINE = {"better": "background:#dafbe1", "worse": "background:#ffebe9"}
 _MARKS = {
     "right": ("✓ right", "color:#1a7f37"),
     "wrong": ("✗ wrong", "color:#cf222e"),
@@ -112,6 +111,25 @@ def _metric(entry: Any) -> tuple[float, float | None, float | None, int] | None:
     return value, low, high, _count(get("n")) or 0
 
 
+def _as_value(entry: Any) -> Any:
+    """A metric entry as a ``MetricValue`` (None without a value), for the report's own cell formatters."""
+    from domainft.evaluation.report import MetricValue
+
+    metric = _metric(entry)
+    return None if metric is None else MetricValue(*metric)
+
+
+def _as_comparison(c: Mapping[str, Any] | None) -> Any:
+    from domainft.evaluation.report import Comparison
+
+    return None if c is None else Comparison.from_dict(c)
+
+
+#: ``n_examples`` for the report's value formatters that makes them always show ``n``: the knowledge
+#: keys count facts or unanswerable probes, never the test examples.
+ALWAYS_SHOW_N = -1
+
+
 def system_names(data: Mapping[str, Any]) -> list[str]:
     """The systems of the knowledge data, in order (the first is the base of the comparisons)."""
     names: list[str] = []
@@ -147,14 +165,6 @@ def _transitions(data: Mapping[str, Any]) -> dict[str, dict[str, int]]:
         counts = {str(t): _count(v) for t, v in _mapping(moves).items()}
         out[str(pair)] = {t: c for t, c in counts.items() if c is not None}
     return out
-
-
-def _direction(metric: str, delta: float, p_value: float | None) -> str | None:
-    """``"better"``/``"worse"`` for a significant delta (adjusted p < 0.05), minding lower-is-better keys."""
-    if p_value is None or p_value >= SIGNIFICANCE_LEVEL or delta == 0:
-        return None
-    improved = delta < 0 if lower_is_better(metric) else delta > 0
-    return "better" if improved else "worse"
 
 
 def _cut(text: Any, limit: int = ANSWER_CHARS) -> str:
@@ -268,42 +278,6 @@ def _full_report(data: Mapping[str, Any]) -> tuple[Any, str]:
 
 
 # ---------------------------------------------------------------------- HTML
-def _value_cell(entry: Any) -> str:
-    from domainft.evaluation.html import _fmt_ci
-
-    metric = _metric(entry)
-    if metric is None:
-        return "<td class='num'>–</td>"
-    value, low, high, n = metric
-    text, interval = _fmt_ci(value, low, high)
-    ci = f" <span class='ci'>{interval}</span>" if interval else ""
-    count = f" <span class='muted'>n={n}</span>" if n else ""
-    return f"<td class='num' title='n = {n}'>{text}{ci}{count}</td>"
-
-
-def _delta_cell(c: Mapping[str, Any] | None) -> str:
-    from domainft.evaluation.html import _fmt_ci
-
-    if c is None:
-        return "<td class='num'>–</td>"
-    delta = float(c["delta"])
-    low, high = _number(c.get("ci_low")), _number(c.get("ci_high"))
-    p_value, raw = _number(c.get("p_value")), _number(c.get("p_value_raw"))
-    text, interval = _fmt_ci(delta, low, high, signed=True)
-    ci = f" <span class='ci'>{interval}</span>" if interval else ""
-    direction = _direction(c["metric"], delta, p_value)
-    title = [f"{c['b']} − {c['a']} on {c['metric']}"]
-    p = ""
-    if p_value is not None:
-        p = f"<span class='p'>p = {p_value:.3g}{' *' if direction else ''}</span>"
-        title.append(f"p (adjusted) = {p_value:.4g}")
-        if raw is not None:
-            title.append(f"unadjusted p = {raw:.4g}")
-    classes = "num" + (f" sig {direction}" if direction else "")
-    style = f" style='{_INLINE[direction]}'" if direction else ""
-    return f"<td class='{classes}'{style} title='{escape('; '.join(title))}'>{text}{ci}{p}</td>"
-
-
 def _table(head: Sequence[str], rows: Sequence[str], cls: str = "") -> str:
     """A table from escaped header labels and ready ``<tr>`` rows."""
     attr = f" class='{cls}'" if cls else ""
@@ -329,6 +303,8 @@ def _intro_html(data: Mapping[str, Any]) -> str:
 
 
 def _values_html(data: Mapping[str, Any], systems: Sequence[str]) -> str:
+    from domainft.evaluation.html import _delta_cell, _value_cell
+
     values = {s: _mapping(_mapping(data.get("systems")).get(s)) for s in systems}
     keys = [k for k in KEYS if any(_metric(values[s].get(k)) for s in systems)]
     keys += [k for s in systems for k in values[s] if k not in keys and _metric(values[s][k])]
@@ -342,8 +318,8 @@ def _values_html(data: Mapping[str, Any], systems: Sequence[str]) -> str:
     for key in keys:
         arrow = " <span class='muted' title='lower is better'>↓</span>" if lower_is_better(key) else ""
         label = f"<th title='{escape(KEY_HELP.get(key, key))}'>{escape(key)}{arrow}</th>"
-        cells = "".join(_value_cell(values[s].get(key)) for s in systems)
-        deltas = "".join(_delta_cell(by_key.get((a, b, key))) for a, b in pairs)
+        cells = "".join(_value_cell(_as_value(values[s].get(key)), ALWAYS_SHOW_N) for s in systems)
+        deltas = "".join(_delta_cell(_as_comparison(by_key.get((a, b, key))), {}) for a, b in pairs)
         rows.append(f"<tr>{label}{cells}{deltas}</tr>")
     stats = _mapping(data.get("statistics"))
     notes = ["Values: value [bootstrap interval] and n (facts, or unanswerable probes)."]
@@ -646,38 +622,12 @@ def knowledge_html(data: Mapping[str, Any], *, max_facts: int = 20, chart_png: b
 
 
 # ---------------------------------------------------------------------- Markdown
-def _md_value(entry: Any) -> str:
-    from domainft.evaluation.markdown import _with_ci
-
-    metric = _metric(entry)
-    if metric is None:
-        return "–"
-    value, low, high, n = metric
-    return _with_ci(value, low, high) + (f" (n={n})" if n else "")
-
-
-def _md_delta(c: Mapping[str, Any] | None) -> str:
-    from domainft.evaluation.markdown import _with_ci
-
-    if c is None:
-        return "–"
-    delta = float(c["delta"])
-    text = _with_ci(delta, _number(c.get("ci_low")), _number(c.get("ci_high")), signed=True)
-    p_value = _number(c.get("p_value"))
-    if p_value is not None:
-        text += f", p={p_value:.3g}"
-        direction = _direction(c["metric"], delta, p_value)
-        if direction:
-            text = f"**{text}** {'▲' if direction == 'better' else '▼'}"
-    return text
-
-
 def knowledge_markdown(data: Mapping[str, Any]) -> list[str]:
     """The lines of the knowledge section of ``summary.md`` (from ``### Knowledge probes``; no trailing
     blank line): counts, the values with CIs and the comparisons, transitions, phrasing-only counts and
     abstention. Empty without knowledge data."""
+    from domainft.evaluation.markdown import _delta, _value, md_cell
     from domainft.evaluation.markdown import _table as md_table
-    from domainft.evaluation.markdown import md_cell
 
     data = _mapping(data)
     systems = system_names(data)
@@ -700,8 +650,8 @@ def knowledge_markdown(data: Mapping[str, Any]) -> list[str]:
         rows = [
             [
                 md_cell(key + (" ↓" if lower_is_better(key) else "")),
-                *(md_cell(_md_value(values[s].get(key))) for s in systems),
-                *(md_cell(_md_delta(by_key.get((a, b, key)))) for a, b in pairs),
+                *(md_cell(_value(_as_value(values[s].get(key)), ALWAYS_SHOW_N)) for s in systems),
+                *(md_cell(_delta(_as_comparison(by_key.get((a, b, key))))) for a, b in pairs),
             ]
             for key in keys
         ]
