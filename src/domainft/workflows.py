@@ -111,17 +111,6 @@ def check_recipe(recipe: Recipe, *, outputs: Sequence[tuple[Path, str]] = (), **
                 get_template(name)
             except ConfigError as exc:
                 raise ConfigError(f"{field}: {exc}") from None
-    knowledge = recipe.evaluation.knowledge
-    if knowledge is not None:
-        if not knowledge.facts:
-            raise ConfigError(
-                "evaluation.knowledge.facts is empty: name the fact table, records or documents"
-            )
-        if not Path(knowledge.facts).expanduser().exists():
-            raise DataFileNotFoundError(
-                f"evaluation.knowledge.facts: {knowledge.facts} does not exist (a relative path is read from "
-                "the current folder, then from the recipe's folder); fix the path or create the file"
-            )
     for folder, field in outputs:
         check_output_path(folder, field)
     return evaluator
@@ -153,7 +142,7 @@ def evaluate_from_recipe(
 ) -> Any:
     """Compare the base model with base + adapter on the evaluation split and save the report."""
     from domainft.configuration import check_output_path
-    from domainft.errors import DataError
+    from domainft.errors import DataError, DataFileNotFoundError
     from domainft.evaluation.evaluator import Evaluator
     from domainft.models.adapters import check_adapter_dir, load_adapter
     from domainft.models.loading import QuantizedLoader
@@ -166,6 +155,13 @@ def evaluate_from_recipe(
     else:
         evaluator = make_evaluator(recipe, progress=progress)
         check_output_path(recipe.eval_dir, eval_field)
+    knowledge = recipe.evaluation.knowledge  # checked here, not in check_recipe: training does not need it
+    if knowledge is not None and not (knowledge.facts and Path(knowledge.facts).expanduser().exists()):
+        raise DataFileNotFoundError(
+            f"evaluation.knowledge.facts: {knowledge.facts or '(empty)'} does not exist (a relative path is "
+            "read from the current folder, then from the recipe's folder); name the fact table, records or "
+            "documents"
+        )
     datasets = datasets if datasets is not None else build_datasets(recipe, write_report=False)
     split = recipe.evaluation.split
     if split not in datasets:
