@@ -142,7 +142,7 @@ def evaluate_from_recipe(
 ) -> Any:
     """Compare the base model with base + adapter on the evaluation split and save the report."""
     from domainft.configuration import check_output_path
-    from domainft.errors import DataError, DataFileNotFoundError
+    from domainft.errors import DataError
     from domainft.evaluation.evaluator import Evaluator
     from domainft.models.adapters import check_adapter_dir, load_adapter
     from domainft.models.loading import QuantizedLoader
@@ -155,13 +155,8 @@ def evaluate_from_recipe(
     else:
         evaluator = make_evaluator(recipe, progress=progress)
         check_output_path(recipe.eval_dir, eval_field)
-    knowledge = recipe.evaluation.knowledge  # checked here, not in check_recipe: training does not need it
-    if knowledge is not None and not (knowledge.facts and Path(knowledge.facts).expanduser().exists()):
-        raise DataFileNotFoundError(
-            f"evaluation.knowledge.facts: {knowledge.facts or '(empty)'} does not exist (a relative path is "
-            "read from the current folder, then from the recipe's folder); name the fact table, records or "
-            "documents"
-        )
+    if recipe.evaluation.knowledge is not None:  # before the model loads (not in check_recipe: training
+        recipe.evaluation.knowledge.facts_path()  # does not need the facts)
     datasets = datasets if datasets is not None else build_datasets(recipe, write_report=False)
     split = recipe.evaluation.split
     if split not in datasets:

@@ -169,6 +169,16 @@ _QUESTION_KEYS = ("question", "q", "prompt", "instruction")
 _ANSWER_KEYS = ("answer", "a", "response", "output")
 
 
+def json_list(text: str) -> list[Any] | None:
+    """The first JSON array in ``text`` (see :func:`json_values`), or None.
+
+    Examples:
+        >>> json_list('Here: ```json\\n["a", "b"]\\n```')
+        ['a', 'b']
+    """
+    return next((v for v in json_values(text) if isinstance(v, list)), None)
+
+
 def json_values(text: str) -> Iterable[Any]:
     """Every JSON object or array found in ``text`` (inside fenced code first, then anywhere), in order."""
     decoder = json.JSONDecoder()
@@ -491,12 +501,13 @@ def cached_completions(
     teacher: Teacher,
     conversations: list[list[dict[str, Any]]],
     *,
-    cache: ResponseCache | None = None,
+    cache_dir: str | Path | None = None,
     desc: str = "teacher",
     progress: bool = True,
     contexts: list[dict[str, Any]] | None = None,
 ) -> list[str | TeacherFailure]:
-    """One reply (or :class:`TeacherFailure`) per conversation: from ``cache`` where it has one, else from
+    """One reply (or :class:`TeacherFailure`) per conversation: from the :class:`ResponseCache` in
+    ``cache_dir`` where it has one (a teacher that is not ``cacheable`` is always asked), else from
     ``teacher``; identical conversations are asked once and replies are cached as they arrive.
 
     Examples:
@@ -507,6 +518,7 @@ def cached_completions(
     """
     from tqdm.auto import tqdm
 
+    cache = ResponseCache(cache_dir) if cache_dir is not None and teacher.cacheable else None
     fingerprint = teacher.fingerprint()
     ctx = contexts if contexts is not None else [{} for _ in conversations]
     keys = [

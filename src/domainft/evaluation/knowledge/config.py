@@ -14,10 +14,11 @@ Examples:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from domainft.configuration import ConfigBase, config_field
-from domainft.errors import ConfigError
+from domainft.errors import ConfigError, DataFileNotFoundError
 
 
 @dataclass
@@ -138,6 +139,18 @@ class KnowledgeConfig(ConfigBase):
                 raise ConfigError(
                     f"KnowledgeConfig.abstention_patterns: {pattern!r} is not a regex: {exc}"
                 ) from None
+
+    def facts_path(self) -> Path:
+        """The ``facts`` path, checked: ``ConfigError`` when empty, ``DataFileNotFoundError`` when missing."""
+        if not self.facts:
+            raise ConfigError("knowledge.facts is empty: name the fact table, records file or documents")
+        path = Path(self.facts).expanduser()
+        if not path.exists():
+            raise DataFileNotFoundError(
+                f"knowledge.facts: {self.facts} does not exist (in a recipe a relative path is read from the "
+                "current folder, then from the recipe's folder); fix the path or create the file"
+            )
+        return path
 
     def build_teacher(self) -> Any:
         """The configured teacher (``teacher.name`` with the other keys as options), or None."""

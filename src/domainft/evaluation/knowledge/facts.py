@@ -93,7 +93,7 @@ class Fact:
             if isinstance(value, str):
                 setattr(self, name, value.strip() or None)
         if isinstance(self.aliases, str):
-            self.aliases = [a for a in self.aliases.split("|")]
+            self.aliases = self.aliases.split("|")
         self.aliases = [str(a).strip() for a in self.aliases if str(a).strip()]
         self.kind = (self.kind or "auto").strip().lower()
 
@@ -235,8 +235,6 @@ class FactSet(Sequence[Fact]):
         the report breaks results down by. A record whose field is empty gives no fact for that field
         (listed in ``rejected``).
         """
-        from domainft.data.builder import RowFormatter
-
         labels = (
             {str(k): str(v) for k, v in fields.items()}
             if isinstance(fields, Mapping)
@@ -247,26 +245,11 @@ class FactSet(Sequence[Fact]):
         for name, kind in dict(kinds or {}).items():
             _check_kind(kind, f"from_records(kinds[{name!r}])")
         where_of, rows = _table_rows(records)
-        formatter = RowFormatter()
-
-        def render(template: str, row: Mapping[str, Any], what: str, where: str) -> str:
-            try:
-                return formatter.vformat(template, (), dict(row)).strip()
-            except KeyError as exc:
-                raise ConfigError(
-                    f"from_records: the {what} template {template!r} uses the field {exc.args[0]!r}, which "
-                    f"{where} lacks; fields: {', '.join(sorted(row))}"
-                ) from None
-            except (ValueError, TypeError, IndexError) as exc:
-                raise ConfigError(
-                    f"from_records: the {what} template {template!r} at {where}: {exc}"
-                ) from None
-
         facts, rejected = [], []
         for i, row in enumerate(rows):
             where = where_of(i)
             record_id = _cell(row.get(id_column)) or f"record-{i + 1:04d}"
-            about = render(subject, row, "subject", where)
+            about = fill_template(subject, row, f"from_records: the subject template at {where}")
             for name, label in labels.items():
                 if name not in row:
                     raise DataError(
@@ -278,14 +261,22 @@ class FactSet(Sequence[Fact]):
                     rejected.append({"where": where, "reason": reason, "id": f"{record_id}:{name}"})
                     continue
                 template = (answers or {}).get(name)
-                answer = render(template, row, f"answers[{name!r}]", where) if template else value
+                answer = (
+                    fill_template(template, row, f"from_records: the answers[{name!r}] template at {where}")
+                    if template
+                    else value
+                )
                 asked = question.get(name) if isinstance(question, Mapping) else question
                 facts.append(
                     Fact(
                         id=f"{record_id}:{name}",
                         subject=about,
                         answer=answer,
-                        question=render(asked, row, "question", where) if asked else None,
+                        question=(
+                            fill_template(asked, row, f"from_records: the question template at {where}")
+                            if asked
+                            else None
+                        ),
                         attribute=label,
                         kind=(kinds or {}).get(name, "auto"),
                         group=_cell(row.get(group)) if group else None,
@@ -314,7 +305,7 @@ class FactSet(Sequence[Fact]):
         teacher cannot invent the reference. The passage's ``source`` becomes the fact's group. Failed
         calls, unparsable replies and rejected facts are listed in ``rejected`` with the raw reply.
         """
-        from domainft.data.synthetic import ResponseCache, cached_completions, json_values
+        from domainft.data.synthetic import cached_completions, json_list
         from domainft.data.teachers import TeacherFailure
         from domainft.evaluation.knowledge.matching import match_span
 
@@ -338,13 +329,17 @@ class FactSet(Sequence[Fact]):
             ]
             for i, row in enumerate(rows)
         ]
-        cache = ResponseCache(cache_dir) if cache_dir is not None and teacher.cacheable else None
         contexts = [
             {"task": "facts", "n": facts_per_passage, "fields": {**row, "passage": row[text_column]}}
             for row in rows
         ]
         replies = cached_completions(
-            teacher, messages, cache=cache, desc="extracting facts", progress=progress, contexts=contexts
+            teacher,
+            messages,
+            cache_dir=cache_dir,
+            desc="extracting facts",
+            progress=progress,
+            contexts=contexts,
         )
         facts: list[Fact] = []
         rejected: list[dict[str, Any]] = []
@@ -356,7 +351,7 @@ class FactSet(Sequence[Fact]):
                     {"where": where, "reason": f"teacher call failed: {reply.error}", "raw": None}
                 )
                 continue
-            items = next((v for v in json_values(reply) if isinstance(v, list)), None)
+            items = json_list(reply)
             if items is None:
                 rejected.append(
                     {"where": where, "reason": "no JSON array of facts in the reply", "raw": reply}
@@ -413,6 +408,27 @@ class FactSet(Sequence[Fact]):
 
     def to_records(self) -> list[dict[str, Any]]:
         return [f.to_dict() for f in self.facts]
+
+
+def fill_template(template: str, fields: Mapping[str, Any], where: str) -> str:
+    """``template`` formatted over ``fields`` (None renders empty); a field it lacks or a bad format raises
+    ``ConfigError`` starting with ``where`` and listing the fields there are.
+
+    Examples:
+        >>> fill_template("the {machine} with {problem}", {"machine": "press", "problem": "no oil"}, "here")
+        'the press with no oil'
+    """
+    from domainft.data.builder import RowFormatter
+
+    try:
+        return RowFormatter().vformat(template, (), dict(fields)).strip()
+    except KeyError as exc:
+        raise ConfigError(
+            f"{where}: {template!r} uses the field {exc.args[0]!r}, which is not there; "
+            f"fields: {', '.join(sorted(fields))}"
+        ) from None
+    except (ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise ConfigError(f"{where}: {template!r}: {type(exc).__name__}: {exc}") from None
 
 
 def _check_kind(kind: Any, where: str) -> None:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from domainft.errors import ConfigError, DataError, DataFileNotFoundError
-from domainft.evaluation.knowledge.facts import Fact, FactSet
+from domainft.evaluation.knowledge.facts import Fact, FactSet, fill_template
 from domainft.utils.io import atomic_write_json, atomic_write_jsonl, read_json, read_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -194,16 +194,10 @@ class ProbeSet(Sequence[Probe]):
 
 
 def _render(template: str, fact: Fact | None, subject: str, attribute: str) -> str:
-    from domainft.data.builder import RowFormatter
-
     fields = {**(fact.to_dict() if fact is not None else {}), "subject": subject, "attribute": attribute}
-    try:
-        return RowFormatter().vformat(template, (), fields).strip()
-    except (KeyError, ValueError, IndexError) as exc:
-        raise ConfigError(
-            f"probe template {template!r}: {type(exc).__name__}: {exc}; templates may use {{subject}}, "
-            f"{{attribute}} and the fact's fields ({', '.join(sorted(fields))})"
-        ) from None
+    return fill_template(
+        template, fields, "probe template (it may use {subject}, {attribute}, the fact's fields)"
+    )
 
 
 def _templates_for(attribute: str | None, templates: Mapping[str, Sequence[str]]) -> Sequence[str]:
@@ -214,9 +208,10 @@ def _templates_for(attribute: str | None, templates: Mapping[str, Sequence[str]]
 
 def _teacher_paraphrases(
     facts: Sequence[Fact], n: int, teacher: Teacher, cache_dir: str | Path | None, progress: bool
-) -> dict[str, list[str]]:
-    """Up to ``n + 2`` candidate rewrites per fact from the teacher (extra ones replace dropped ones)."""
-    from domainft.data.synthetic import ResponseCache, cached_completions, json_values
+) -> dict[str, list[str] | str]:
+    """Up to ``n + 2`` candidate rewrites per fact from the teacher (extra ones replace dropped ones), or
+    why there are none (a failed call, a reply without a JSON array)."""
+    from domainft.data.synthetic import cached_completions, json_list
     from domainft.data.teachers import TeacherFailure
 
     asked = [f.question or f"What is the {f.attribute or 'answer'} of {f.subject}?" for f in facts]
@@ -225,19 +220,22 @@ def _teacher_paraphrases(
         {"task": "paraphrase", "n": n + 2, "fields": {**f.to_dict(), "question": q}}
         for f, q in zip(facts, asked, strict=True)
     ]
-    cache = ResponseCache(cache_dir) if cache_dir is not None and teacher.cacheable else None
     replies = cached_completions(
-        teacher, messages, cache=cache, desc="writing paraphrases", progress=progress, contexts=contexts
+        teacher,
+        messages,
+        cache_dir=cache_dir,
+        desc="writing paraphrases",
+        progress=progress,
+        contexts=contexts,
     )
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[str] | str] = {}
     for fact, reply in zip(facts, replies, strict=True):
         if isinstance(reply, TeacherFailure):
-            out[fact.id] = [f"\0failed: {reply.error}"]
+            out[fact.id] = f"failed: {reply.error}"
             continue
-        items = next((v for v in json_values(reply) if isinstance(v, list)), None)
-        out[fact.id] = [str(s).strip() for s in items or [] if isinstance(s, str) and s.strip()]
-        if items is None:
-            out[fact.id] = [f"\0unparsable: {reply[:200]}"]
+        items = json_list(reply)
+        texts = [] if items is None else [s.strip() for s in items if isinstance(s, str) and s.strip()]
+        out[fact.id] = f"unparsable: {reply[:200]}" if items is None else texts
     return out
 
 
@@ -294,10 +292,8 @@ def build_probe_set(
             )
         if teacher is not None:
             texts = written.get(fact.id, [])
-            if texts and texts[0].startswith("\0"):
-                dropped.append(
-                    {"fact_id": fact.id, "question": None, "kind": "paraphrase", "reason": texts[0][1:]}
-                )
+            if isinstance(texts, str):  # why the teacher wrote none
+                dropped.append({"fact_id": fact.id, "question": None, "kind": "paraphrase", "reason": texts})
                 texts = []
             candidates.extend(
                 {"question": t, "kind": "paraphrase", "fact": fact, "origin": "teacher"} for t in texts
@@ -325,10 +321,14 @@ def build_probe_set(
     attributes = list(dict.fromkeys(f.attribute for f in facts if f.attribute))
     for question in unanswerable:
         candidates.append({"question": question, "kind": "unanswerable", "fact": None, "origin": "user"})
-    corpus = [normalise_text(t, strip_accents=strip_accents) for t in [*train, *training_texts]]
+    corpus = (  # normalised training texts, needed only to check the unanswerable subjects
+        [f" {normalise_text(t, strip_accents=strip_accents)} " for t in [*train, *training_texts]]
+        if unanswerable_subjects
+        else []
+    )
     for k, subject in enumerate(unanswerable_subjects):
         needle = f" {normalise_text(subject, strip_accents=strip_accents)} "
-        if any(needle in f" {text} " for text in corpus):
+        if any(needle in text for text in corpus):
             dropped.append(
                 {
                     "fact_id": None,
@@ -437,15 +437,9 @@ def probe_set_from_config(
 ) -> ProbeSet:
     """Read the facts a :class:`~domainft.evaluation.knowledge.config.KnowledgeConfig` names and build
     their probes (``config.facts`` may also be a folder saved by :meth:`ProbeSet.save`, used as it is)."""
-    if not config.facts:
-        raise ConfigError("KnowledgeConfig.facts is empty: name the fact table, records file or documents")
-    path = Path(config.facts)
+    path = config.facts_path()
     if path.is_dir() and (path / PROBES_FILE).is_file():
         return ProbeSet.load(path)
-    if not path.exists():
-        raise DataFileNotFoundError(
-            f"knowledge.facts: {path} does not exist; fix the path or create the file"
-        )
     teacher = config.build_teacher()
     if config.source == "documents":
         from domainft.data.documents import read_documents
