@@ -127,6 +127,7 @@ class KnowledgeReport:
         self.systems: dict[str, dict[str, Any]] = {}
         keys: dict[str, dict[str, Any]] = {}
         unanswerable_keys: dict[str, dict[str, Any]] = {}
+        self.unanswerable: dict[str, dict[str, int]] = {}
         fact_engine = StatisticsEngine(len(facts), self.statistics)
         probe_engine = StatisticsEngine(max(len(unanswerable), 1), self.statistics)
         for system, outcomes in self.results.items():
@@ -163,37 +164,32 @@ class KnowledgeReport:
                     r["abstained"] / r["answered"] if r["answered"] else None for r in rows
                 ],
             }
-            self.systems[system], keys[system] = {}, {}
-            for key in FACT_KEYS:
-                value = _mean(per_key[key])
-                if value is None:
-                    continue
-                scored_key = KeyScores.build(value, per_key[key])
-                interval = fact_engine.interval(scored_key) if len(facts) else None
-                self.systems[system][key] = MetricValue(
-                    value, *(interval or (None, None)), n=scored_key.n_scored or 0
-                )
-                keys[system][key] = scored_key
             abstained: list[float | None] = [
                 None
                 if outcomes[p.id].get("error") is not None
                 else float(bool(outcomes[p.id].get("abstained")))
                 for p in unanswerable
             ]
-            unanswerable_keys[system] = {}
-            for key, values in (
-                ("abstention_rate", abstained),
-                ("hallucination_rate", [None if a is None else 1.0 - a for a in abstained]),
-            ):
+            per_key["abstention_rate"] = abstained
+            per_key["hallucination_rate"] = [None if a is None else 1.0 - a for a in abstained]
+            self.systems[system], keys[system], unanswerable_keys[system] = {}, {}, {}
+            for key, values in per_key.items():
                 value = _mean(values)
-                if value is None:
+                if value is None:  # nothing scored (no unanswerable probe, every request failed ...)
                     continue
+                fact_level = key in FACT_KEYS
                 scored_key = KeyScores.build(value, values)
-                interval = probe_engine.interval(scored_key)
+                interval = (fact_engine if fact_level else probe_engine).interval(scored_key)
                 self.systems[system][key] = MetricValue(
                     value, *(interval or (None, None)), n=scored_key.n_scored or 0
                 )
-                unanswerable_keys[system][key] = scored_key
+                (keys if fact_level else unanswerable_keys)[system][key] = scored_key
+            self.unanswerable[system] = {
+                "probes": len(unanswerable),
+                "abstained": sum(a == 1.0 for a in abstained),
+                "hallucinated": sum(a == 0.0 for a in abstained),
+                "failed": sum(a is None for a in abstained),
+            }
 
         def subset(names: Sequence[str]) -> dict[str, dict[str, Any]]:
             return {s: {k: v for k, v in self.systems[s].items() if k in names} for s in self.systems}
@@ -211,23 +207,6 @@ class KnowledgeReport:
                 if r["training"] and r["recall"] is not None and r["recall"] < self.known_threshold
             ]
             for s, rows in self.fact_table.items()
-        }
-        self.unanswerable = {
-            s: {
-                "probes": len(unanswerable),
-                "abstained": sum(
-                    bool(self.results[s][p.id].get("abstained"))
-                    for p in unanswerable
-                    if self.results[s][p.id].get("error") is None
-                ),
-                "hallucinated": sum(
-                    not self.results[s][p.id].get("abstained")
-                    for p in unanswerable
-                    if self.results[s][p.id].get("error") is None
-                ),
-                "failed": sum(self.results[s][p.id].get("error") is not None for p in unanswerable),
-            }
-            for s in self.results
         }
         self.groups = self._groups()
 
