@@ -45,6 +45,7 @@ from domainft.evaluation.judges import get_judge  # noqa: E402
 from domainft.evaluation.knowledge.render import knowledge_markdown  # noqa: E402
 from domainft.evaluation.knowledge.report import SUMMARY_KEYS  # noqa: E402
 from domainft.evaluation.metrics import get_metric  # noqa: E402
+from domainft.utils.io import atomic_write_jsonl  # noqa: E402
 from domainft.workflows import TrainOutcome, evaluate_from_recipe, train_from_recipe  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -301,13 +302,9 @@ def write_fact_records(records: list[dict[str, Any]], datasets: Any, data_dir: s
     """The tickets behind the training split, as the records of the knowledge probes (``recipe.yaml``:
     ``evaluation.knowledge``): a fine-tune can only be asked to know what it was trained on."""
     trained = set(datasets["train"]["source_id"])
-    path = Path(data_dir) / KNOWLEDGE_TICKETS
     keep = ("id", "machine_type", "problem", "cause", "hours")
-    with open(path, "w", encoding="utf-8") as fh:
-        for record in records:
-            if record["id"] in trained:
-                fh.write(json.dumps({k: record[k] for k in keep}, ensure_ascii=False) + "\n")
-    return path
+    rows = ({k: r[k] for k in keep} for r in records if r["id"] in trained)
+    return atomic_write_jsonl(Path(data_dir) / KNOWLEDGE_TICKETS, rows)
 
 
 def build_model(recipe: Recipe, datasets: Any, arch: str) -> Path:
