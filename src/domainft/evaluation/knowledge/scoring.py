@@ -78,7 +78,7 @@ def score_answers(
 
     ``errors[system][i]`` marks probe ``i`` as failed (its answer is left out of every value).
     """
-    from domainft.evaluation.knowledge.matching import detect_kind, is_abstention, match_span
+    from domainft.evaluation.knowledge.matching import is_abstention, match_span
 
     facts = probe_set.facts.by_id()
     results: dict[str, dict[str, dict[str, Any]]] = {}
@@ -90,40 +90,21 @@ def score_answers(
         outcomes: dict[str, dict[str, Any]] = {}
         for i, (probe, text) in enumerate(zip(probe_set, texts, strict=True)):
             text = text or ""
+            outcome = {"answer": text, "correct": None, "abstained": None, "found": None, "error": None}
+            outcomes[probe.id] = outcome
             if i in failed:
-                outcomes[probe.id] = {
-                    "answer": text,
-                    "correct": None,
-                    "abstained": None,
-                    "method": "failed",
-                    "found": None,
-                    "error": failed[i],
-                }
+                outcome.update(method="failed", error=failed[i])
                 continue
-            abstained = is_abstention(text, extra=abstention_patterns)
+            outcome["abstained"] = abstained = is_abstention(text, extra=abstention_patterns)
             if probe.fact_id is None:
-                outcomes[probe.id] = {
-                    "answer": text,
-                    "correct": None,
-                    "abstained": abstained,
-                    "method": "abstention",
-                    "found": None,
-                    "error": None,
-                }
+                outcome["method"] = "abstention"
                 continue
             fact = facts[probe.fact_id]
             match = match_span(
                 text, fact.answer, fact.kind, aliases=fact.aliases, strip_accents=strip_accents
             )
-            outcomes[probe.id] = {
-                "answer": text,
-                "correct": match.matched,
-                "abstained": abstained,
-                "method": f"span:{match.kind}",
-                "found": match.found,
-                "error": None,
-            }
-            free_form = (fact.kind if fact.kind != "auto" else detect_kind(fact.answer)) == "string"
+            outcome.update(correct=match.matched, method=f"span:{match.kind}", found=match.found)
+            free_form = match.kind == "string"  # the kind the match used ("auto" resolved)
             if judge is not None and free_form and not match.matched and not abstained and text.strip():
                 to_judge.append((system, probe.id, probe.question, fact.answer))
         results[system] = outcomes
